@@ -1,0 +1,1 @@
+"""Typer layer: parse options, call one domain function, render the result. Nothing else lives here."""

@@ -1,0 +1,1 @@
+"""The only package that uses rich: consoles, tables, progress bars. --json dumps the same result objects."""
