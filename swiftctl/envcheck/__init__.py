@@ -1,0 +1,1 @@
+"""Environment checks: probe (versions, GPUs, system), pin profiles, rules, and the doctor report."""
