@@ -188,12 +188,20 @@ def _pump(proc: subprocess.Popen[bytes], tee: _Tee, received: list[int], grace: 
     selector = selectors.DefaultSelector()
     selector.register(fd, selectors.EVENT_READ)
     kill_at: float | None = None
+    drain_until: float | None = None
     try:
         while True:
+            now = time.monotonic()
             if received and kill_at is None:
-                kill_at = time.monotonic() + grace
-            if kill_at is not None and time.monotonic() > kill_at:
+                kill_at = now + grace
+            if kill_at is not None and now > kill_at:
                 _kill_group(proc.pid, signal.SIGKILL)
+            # A process the leader left behind may hold the pipe open forever: once the leader is gone,
+            # drain for a moment and stop reading (the group is reaped afterwards).
+            if drain_until is None and proc.poll() is not None:
+                drain_until = now + 1.0
+            if drain_until is not None and now > drain_until:
+                break
             if not selector.select(timeout=0.2):
                 continue
             chunk = os.read(fd, 65536)
