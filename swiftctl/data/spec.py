@@ -1,0 +1,58 @@
+"""The dataset format specs as data: JSON Schemas and rules from ``datasets_spec/``.
+
+The checker takes format detection keys, aliases and role names from each schema's ``x-swiftctl`` block, and
+rule severities and fixes from ``rules.json``, so the published specs and the validator cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from swiftctl.errors import SwiftctlError
+
+# Detection order: the first format whose keys a row has wins (ms-swift's AutoPreprocessor order).
+FORMAT_NAMES = ("messages", "sharegpt", "sharegpt-classic", "alpaca", "prompt-completion", "query-response")
+
+
+def spec_dir() -> Path:
+    """``$SWIFTCTL_DATASETS_SPEC`` or the repository's ``datasets_spec/``."""
+    env = os.environ.get("SWIFTCTL_DATASETS_SPEC")
+    path = Path(env) if env else Path(__file__).resolve().parents[2] / "datasets_spec"
+    if not (path / "rules.json").is_file():
+        raise SwiftctlError(f"dataset specs not found in {path}",
+                            hint="run from a swiftctl checkout or set SWIFTCTL_DATASETS_SPEC to its datasets_spec/")
+    return path
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    name: str
+    severity: str  # "error" | "warning"
+    what: str
+    fix: str
+    ms_swift: str  # drop | crash | trains-wrong | keep
+
+
+@cache
+def rules() -> dict[str, Rule]:
+    data = json.loads((spec_dir() / "rules.json").read_text(encoding="utf-8"))
+    return {code: Rule(code=code, **fields) for code, fields in data["rules"].items()}
+
+
+@cache
+def schema(fmt: str) -> dict:
+    """The JSON Schema of one format (``messages``, ``sharegpt``, ...)."""
+    if fmt not in FORMAT_NAMES:
+        raise SwiftctlError(f"unknown dataset format {fmt!r}", hint=f"use one of: {', '.join(FORMAT_NAMES)}",
+                            exit_code=2)
+    return json.loads((spec_dir() / f"{fmt}.schema.json").read_text(encoding="utf-8"))
+
+
+def hints(fmt: str) -> dict:
+    """The ``x-swiftctl`` block of a format's schema: detection keys, aliases, role names."""
+    return schema(fmt)["x-swiftctl"]

@@ -1,0 +1,140 @@
+"""Render rows with the job's chat template and count tokens exactly as ms-swift 4.6 encodes them for training.
+
+ms-swift (``Template._swift_encode``/``_simplify_context_list``) joins the consecutive pieces that share a loss
+weight and tokenizes each joined string with ``add_special_tokens=False``: the system block and every user prompt
+(with ``<|im_start|>assistant\\n``) are masked (-100); every assistant reply with its ``<|im_end|>\\n`` is trained.
+A row whose encoded length is greater than ``max_length`` is dropped (``truncation_strategy`` delete).
+Only the ``tokenizers`` library is used (no transformers import); the tests compare with ms-swift's own encode.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from swiftctl.data.formats import Turn
+from swiftctl.data.report import FileSummary, TokenStats
+from swiftctl.errors import UsageError
+
+# ChatML templates this renderer reproduces, with ms-swift's default system (swift/template/templates/qwen.py).
+TEMPLATES: dict[str, str | None] = {
+    "qwen": "You are a helpful assistant.",
+    "qwen2_5": "You are Qwen, created by Alibaba Cloud. You are a helpful assistant.",
+}
+BATCH = 512
+
+
+class ToolTurnError(ValueError):
+    """The row has tool turns, which ms-swift renders with an agent template this counter does not reproduce."""
+
+
+def resolve_template(model_dir: Path, template: str | None) -> str:
+    """``--template``, else args.json's template (a trained checkpoint), else qwen2_5 for Qwen2 models."""
+    if template is None:
+        args = model_dir / "args.json"
+        if args.is_file():
+            template = json.loads(args.read_text(encoding="utf-8")).get("template")
+    if template is None:
+        config = model_dir / "config.json"
+        model_type = json.loads(config.read_text(encoding="utf-8")).get("model_type") if config.is_file() else None
+        if model_type in ("qwen2", "qwen2_5"):
+            template = "qwen2_5"
+    if template not in TEMPLATES:
+        raise UsageError(f"cannot render chat template {template!r} for token counting",
+                         hint=f"pass --template with one of: {', '.join(TEMPLATES)}", location=str(model_dir))
+    return template
+
+
+def load_tokenizer(model_dir: Path):
+    if not model_dir.is_dir():
+        raise UsageError("model directory not found", location=str(model_dir),
+                         hint="pass --model with a local model dir (e.g. .fixtures/tiny-qwen2)")
+    file = model_dir / "tokenizer.json"
+    if not file.is_file():
+        raise UsageError("no tokenizer.json in the model directory", location=str(model_dir),
+                         hint="pass --model with a Hugging Face model dir that has tokenizer.json")
+    from tokenizers import Tokenizer
+
+    return Tokenizer.from_file(str(file))
+
+
+class ChatRenderer:
+    """A row's turns -> ``[(text, trained)]`` pieces, joined the way ms-swift joins them before tokenizing."""
+
+    def __init__(self, template: str, system: str | None) -> None:
+        self.template = template
+        self.system = system if system is not None else TEMPLATES[template]
+
+    def pieces(self, turns: list[Turn]) -> list[tuple[str, bool]]:
+        system = self.system
+        if turns and turns[0][0] == "system":
+            system, turns = turns[0][1], turns[1:]
+        masked = f"<|im_start|>system\n{system}<|im_end|>\n" if system else ""
+        out: list[tuple[str, bool]] = []
+        for role, content, *_ in turns:
+            if role == "user":
+                masked += f"<|im_start|>user\n{content}<|im_end|>\n<|im_start|>assistant\n"
+            elif role == "assistant":
+                out += [(masked, False), (f"{content}<|im_end|>\n", True)]
+                masked = ""
+            else:
+                raise ToolTurnError(role)
+        return out
+
+
+class TokenCounter:
+    """Counts tokens of rows in batches, reports DS050 for rows over ``max_length``, and summarises."""
+
+    def __init__(self, model_dir: Path, *, template: str | None, system: str | None, max_length: int | None):
+        self.tokenizer = load_tokenizer(model_dir)
+        self.renderer = ChatRenderer(resolve_template(model_dir, template), system)
+        self.max_length = max_length
+        self.report = None  # set by the checker: report(summary, line, code, detail)
+        self.lengths: list[int] = []
+        self.trained = self.masked = self.over = self.not_counted = 0
+        self._batch: list[tuple[FileSummary, int, list[tuple[str, bool]]]] = []
+
+    def add(self, summary: FileSummary, line: int, turns: list[Turn] | None) -> None:
+        if turns is None:
+            self.not_counted += 1
+            return
+        try:
+            self._batch.append((summary, line, self.renderer.pieces(turns)))
+        except ToolTurnError:
+            self.not_counted += 1
+        if len(self._batch) >= BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        texts = [text for _, _, pieces in self._batch for text, _ in pieces]
+        encoded = iter(self.tokenizer.encode_batch(texts, add_special_tokens=False))
+        for summary, line, pieces in self._batch:
+            total = trained = 0
+            for _, is_trained in pieces:
+                n = len(next(encoded).ids)
+                total += n
+                trained += n if is_trained else 0
+            self.lengths.append(total)
+            self.trained += trained
+            self.masked += total - trained
+            if self.max_length is not None and total > self.max_length:
+                self.over += 1
+                summary.rows_lost += 1
+                self.report(summary, line, "DS050", f"{total} tokens > --max-length {self.max_length}")
+        self._batch.clear()
+
+    def stats(self) -> TokenStats | None:
+        data = sorted(self.lengths)
+        if not data:
+            return None
+        top = data[-1]
+        width = max(1, -(-(top + 1) // 10))
+        hist = [(lo, lo + width, 0) for lo in range(0, top + 1, width)]
+        for n in data:
+            lo, hi, c = hist[n // width]
+            hist[n // width] = (lo, hi, c + 1)
+        total = self.trained + self.masked
+        return TokenStats(self.renderer.template, self.renderer.system, self.max_length, len(data), data[0],
+                          data[len(data) // 2], data[min(len(data) - 1, int(len(data) * 0.95))], top, hist,
+                          self.trained, self.masked, round(self.trained / total, 4) if total else 0.0,
+                          self.over, self.not_counted)
