@@ -1,0 +1,107 @@
+"""Batch inference over a validation file, results written atomically (ms-swift's result_path appends)."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from swiftctl.errors import SwiftctlError
+from swiftctl.infer.plan import Settings, infer_plan
+from swiftctl.infer.target import Target
+from swiftctl.secrets import redact_argv
+
+
+@dataclass
+class BatchResult:
+    out: Path | None
+    rows: list[dict[str, Any]]  # ms-swift's rows: response, labels, messages (system + user + assistant)
+    command: str  # shlex-joined, secrets redacted
+    notes: list[str] = field(default_factory=list)
+    backend: str = "vllm"
+    seconds: float = 0.0
+
+
+def count_rows(val: Path) -> int:
+    """Non-blank JSON lines in the val file; an unreadable/empty file is a clear error before any engine starts."""
+    try:
+        from swiftctl.data.formats import iter_conversations  # type: ignore[attr-defined]
+    except ImportError:  # the data engineer's reader: used when present, else a minimal JSONL check
+        iter_conversations = None
+    if not val.is_file():
+        raise SwiftctlError(f"{val} does not exist", hint="pass a JSONL validation file with --val", location=str(val))
+    if iter_conversations is not None:
+        n = sum(1 for _ in iter_conversations(val))
+    else:
+        n = 0
+        for lineno, line in enumerate(val.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                json.loads(line)
+            except ValueError as exc:
+                raise SwiftctlError(f"not valid JSON: {exc}", hint="swiftctl data check FILE",
+                                    location=f"{val}:{lineno}") from exc
+            n += 1
+    if n == 0:
+        raise SwiftctlError(f"{val} has no rows", hint="pass a validation file with at least one conversation",
+                            location=str(val))
+    return n
+
+
+def run_batch(target: Target, settings: Settings, val: Path, *, out: Path | None = None,
+              on_line: Callable[[str], None] | None = None, echo: bool = False, log_path: Path | None = None,
+              base_env: Mapping[str, str] | None = None) -> BatchResult:
+    """Run `swift infer` over `val` into a fresh temp result file, then move it onto `out` (atomic, never appended)."""
+    import time
+
+    from swiftctl.launch.process import run
+
+    val = Path(val).resolve()
+    expected = count_rows(val)
+    parent = (out.parent if out is not None else Path(tempfile.gettempdir()))
+    parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".swiftctl-infer-", dir=parent) as tmp:
+        result_path = Path(tmp) / "result.jsonl"  # fresh: ms-swift appends to an existing file
+        plan = infer_plan(target, settings, val=val, result_path=result_path, base_env=base_env)
+        command = shlex.join(redact_argv(plan.argv))
+        tail: list[str] = []
+
+        def keep(line: str) -> None:
+            tail.append(line)
+            del tail[:-40]
+            if on_line is not None:
+                on_line(line)
+
+        started = time.monotonic()
+        code = run(plan.argv, env=plan.env, echo=echo, on_line=keep, log_path=log_path)
+        seconds = time.monotonic() - started
+        if code != 0:
+            raise SwiftctlError(f"swift infer failed (exit {code})\n" + _explain(tail),
+                                hint=f"run it by hand to see everything: {command}")
+        if not result_path.is_file():
+            raise SwiftctlError("swift infer wrote no results", hint=f"run it by hand: {command}")
+        text = result_path.read_text(encoding="utf-8")
+        rows = [json.loads(line) for line in text.splitlines() if line.strip()]
+        if len(rows) != expected:
+            plan.notes.append(f"{expected} rows in {val.name}, {len(rows)} answered (ms-swift drops malformed or "
+                              "over-length rows)")
+        if out is not None:
+            result_path.replace(out)  # same directory: an atomic rename over any old file
+    return BatchResult(out=out, rows=rows, command=command, notes=plan.notes, backend=settings.backend,
+                       seconds=seconds)
+
+
+def _explain(tail: list[str]) -> str:
+    """The lines of the child's output that say why; vLLM's own words for the errors people hit most."""
+    text = "\n".join(tail)
+    for needle, why in (("max_lora_rank", "the LoRA rank is above vLLM's max_lora_rank"),
+                        ("not supported", "vLLM cannot run this model architecture"),
+                        ("out of memory", "not enough memory for the model + KV cache")):
+        if needle.lower() in text.lower():
+            return f"  cause: {why}\n" + "\n".join("  | " + ln for ln in tail[-8:])
+    return "\n".join("  | " + ln for ln in tail[-8:])
