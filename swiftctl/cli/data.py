@@ -1,9 +1,126 @@
-"""`swiftctl data` commands (placeholder until its issue lands)."""
+"""`swiftctl data`: check, preview and convert jsonl datasets before a GPU is spent."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from swiftctl.cli.options import JsonOpt
+
+data_app = typer.Typer(name="data", no_args_is_help=True, rich_markup_mode=None,
+                       help="Check, preview and convert jsonl datasets (formats: datasets_spec/).")
+
+FormatOpt = Annotated[str | None, typer.Option(
+    "--format", "-f", help="Read every row as this format instead of detecting it: messages, sharegpt, "
+    "sharegpt-classic, query-response, alpaca, prompt-completion.")]
+ModelOpt = Annotated[Path | None, typer.Option("--model", "-m", help="Model dir whose tokenizer counts tokens "
+                                                "(e.g. .fixtures/tiny-qwen2).")]
+TemplateOpt = Annotated[str | None, typer.Option("--template", "-t", help="ms-swift template: qwen2_5 or qwen "
+                                                  "(default: args.json's, else qwen2_5 for Qwen2 models).")]
+SystemOpt = Annotated[str | None, typer.Option("--system", "-s", help="The job's --system prompt (rows without "
+                                                "their own system get it; default: the template's).")]
+
+
+@data_app.command("check")
+def check(
+    files: Annotated[list[Path], typer.Argument(help="Training jsonl files.", show_default=False)],
+    fmt: FormatOpt = None,
+    model: ModelOpt = None,
+    template: TemplateOpt = None,
+    max_length: Annotated[int | None, typer.Option("--max-length", "-L", min=1,
+                                                   help="The job's --max_length: longer rows are reported (DS050), "
+                                                        "as ms-swift would drop them. Needs --model.")] = None,
+    system: SystemOpt = None,
+    val: Annotated[list[Path] | None, typer.Option("--val", help="Validation file (repeatable): also checked, "
+                                                    "and rows also in training are reported (DS041).")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Treat warnings as errors.")] = False,
+    json_: JsonOpt = False,
+) -> None:
+    """Report every problem ms-swift would hit, with file:line, a rule code (datasets_spec/rules.json) and a fix.
+
+    Streams any size in constant memory. With --model, counts tokens with the model's tokenizer and chat template
+    and reports rows ms-swift would drop at --max-length. Exit 0: no errors (warnings allowed unless --strict);
+    1: errors; 2: usage error (a path that does not exist or is a directory).
+
+    Examples:
+
+      swiftctl data check jobs/data/muice-sample.jsonl
+
+      swiftctl data check train.jsonl --val test.jsonl --model .fixtures/tiny-qwen2 --max-length 512 --system "你是沐雪"
+
+      swiftctl data check data/*.jsonl --strict --json
+    """
+    from swiftctl.errors import UsageError
+
+    if max_length is not None and model is None:
+        raise UsageError("--max-length needs --model (tokens are counted with its tokenizer)",
+                         hint="add --model DIR, e.g. --model .fixtures/tiny-qwen2")
+    from swiftctl.data.check import check_files
+    from swiftctl.ui import data_view
+
+    with data_view.progress_bar() as progress:
+        report = check_files(files, fmt=fmt, val_paths=val or (), model_dir=model, template=template,
+                             max_length=max_length, system=system, strict=strict, progress=progress)
+    data_view.render_check_json(report) if json_ else data_view.render_check(report)
+    if report.exit_code:
+        raise typer.Exit(report.exit_code)
+
+
+@data_app.command("preview")
+def preview(
+    file: Annotated[Path, typer.Argument(help="A jsonl file.", show_default=False)],
+    model: Annotated[Path, typer.Option("--model", "-m", help="Model dir (its tokenizer.json).")],
+    row: Annotated[int, typer.Option("--row", "-r", help="Line number of the row.")] = 1,
+    template: TemplateOpt = None,
+    system: SystemOpt = None,
+    fmt: FormatOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Show one row as ms-swift encodes it for training: masked text (system, user; labels -100) dim,
+    trained text (assistant replies and their <|im_end|>) highlighted.
+
+    Examples:
+
+      swiftctl data preview jobs/data/muice-sample.jsonl --model .fixtures/tiny-qwen2
+
+      swiftctl data preview train.jsonl --row 12 --model .fixtures/tiny-qwen2 --system "你是沐雪" --json
+    """
+    from swiftctl.data.preview import preview_row
+    from swiftctl.ui import data_view
+
+    result = preview_row(file, row=row, model_dir=model, template=template, system=system, fmt=fmt)
+    data_view.render_preview_json(result) if json_ else data_view.render_preview(result)
+
+
+@data_app.command("convert")
+def convert(
+    src: Annotated[Path, typer.Argument(metavar="IN", help="Input jsonl (any supported format).", show_default=False)],
+    dst: Annotated[Path, typer.Argument(metavar="OUT", help="Output jsonl (written atomically).", show_default=False)],
+    to: Annotated[str, typer.Option("--to", help="Target format.")] = "messages",
+    fill_name: Annotated[str | None, typer.Option("--fill-name", help="Replace {{NAME}} with this.")] = None,
+    fill_author: Annotated[str | None, typer.Option("--fill-author", help="Replace {{AUTHOR}} with this.")] = None,
+    fmt: FormatOpt = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace OUT if it exists (never IN).")] = False,
+) -> None:
+    """Rewrite IN as ms-swift messages, keeping every other column; fill self-cognition placeholders.
+
+    Nothing is written unless every row converts; IN is never overwritten.
+
+    Examples:
+
+      swiftctl data convert train.jsonl train.messages.jsonl --to messages
+
+      swiftctl data convert self_cognition.jsonl sc.jsonl --fill-name 沐雪 --fill-author Moemu
+    """
+    from swiftctl.data.convert import convert_file
+    from swiftctl.ui import data_view
+
+    data_view.render_convert(convert_file(src, dst, to=to, fill_name=fill_name, fill_author=fill_author,
+                                          fmt=fmt, force=force))
 
 
 def register(app: typer.Typer) -> None:
     """Attach this group's commands to the root app."""
+    app.add_typer(data_app, name="data")

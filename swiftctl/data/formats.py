@@ -159,6 +159,7 @@ class Conversation:
     format: str
     messages: list[dict[str, str]] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)  # the row's other columns (tools, images, ...)
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)  # the row as parsed
 
 
 def iter_conversations(path: Path, fmt: str | None = None, *, skip_invalid: bool = False) -> Iterator[Conversation]:
@@ -186,4 +187,4 @@ def iter_conversations(path: Path, fmt: str | None = None, *, skip_invalid: bool
                 "completion", "instruction", "input", "output", *spec.hints("query-response")["query_keys"],
                 *spec.hints("query-response")["response_keys"]}
         yield Conversation(path, line, row_fmt, [{"role": t[0], "content": t[1]} for t in turns],
-                           {k: v for k, v in value.items() if k not in used})
+                           {k: v for k, v in value.items() if k not in used}, value)

@@ -1,0 +1,82 @@
+"""`swiftctl data preview`: one row through the model's chat template, each token marked trained or masked (-100)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from swiftctl.data import spec
+from swiftctl.data.formats import to_turns
+from swiftctl.data.reader import iter_rows
+from swiftctl.data.rules import check_turns
+from swiftctl.data.tokens import ChatRenderer, ToolTurnError, load_tokenizer, resolve_template
+from swiftctl.errors import SwiftctlError, UsageError
+
+IGNORE_INDEX = -100
+
+
+@dataclass
+class PreviewToken:
+    id: int
+    text: str
+    trained: bool
+
+
+@dataclass
+class Preview:
+    path: Path
+    line: int
+    template: str
+    system: str | None  # the system prompt used (the row's own, --system, or the template default)
+    pieces: list[tuple[str, bool]]  # rendered text, trained?
+    input_ids: list[int]
+    labels: list[int]  # -100 where masked, exactly ms-swift's labels
+    tokens: list[PreviewToken]
+
+    @property
+    def trained_tokens(self) -> int:
+        return sum(t.trained for t in self.tokens)
+
+
+def _find_row(path: Path, row: int, fmt: str | None):
+    for line, _raw, value, problems in iter_rows(path):
+        if line < row:
+            continue
+        _fmt, turns, more = (None, [], []) if value is None else to_turns(value, fmt)
+        fatal = [p for p in problems + more + check_turns(turns, structural_only=True)
+                 if spec.rules()[p[0]].ms_swift in ("drop", "crash")]
+        if fatal or value is None:
+            code, detail = (fatal or problems)[0]
+            raise SwiftctlError(f"{code} {detail}", location=f"{path}:{line}",
+                                hint=f"swiftctl data check {path} (ms-swift cannot encode this row)")
+        return turns
+    raise UsageError(f"there is no row {row}", location=str(path), hint="pass --row with a line number of the file")
+
+
+def preview_row(path: Path, *, row: int = 1, model_dir: Path, template: str | None = None,
+                system: str | None = None, fmt: str | None = None) -> Preview:
+    """Encode line ``row`` of ``path`` as ms-swift would for training (input ids and labels)."""
+    path, model_dir = Path(path), Path(model_dir)
+    if not path.is_file():
+        raise UsageError("no such file" if not path.exists() else "is not a file", location=str(path),
+                         hint="pass an existing jsonl file")
+    if row < 1:
+        raise UsageError(f"--row must be 1 or more, not {row}", hint="--row 1 is the first line")
+    tokenizer = load_tokenizer(model_dir)
+    renderer = ChatRenderer(resolve_template(model_dir, template), system)
+    turns = _find_row(path, row, fmt)
+    try:
+        pieces = renderer.pieces(turns)
+    except ToolTurnError as exc:
+        raise UsageError(f"row {row} has a {exc.args[0]} turn; preview renders user/assistant conversations only",
+                         location=f"{path}:{row}", hint="preview a row without tool turns") from exc
+    input_ids: list[int] = []
+    labels: list[int] = []
+    for text, trained in pieces:
+        ids = tokenizer.encode(text, add_special_tokens=False).ids
+        input_ids += ids
+        labels += ids if trained else [IGNORE_INDEX] * len(ids)
+    tokens = [PreviewToken(i, tokenizer.decode([i], skip_special_tokens=False), lab != IGNORE_INDEX)
+              for i, lab in zip(input_ids, labels, strict=True)]
+    used_system = turns[0][1] if turns and turns[0][0] == "system" else renderer.system
+    return Preview(path, row, renderer.template, used_system, pieces, input_ids, labels, tokens)
