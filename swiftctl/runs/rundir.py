@@ -92,8 +92,7 @@ class RunDir:
                                 hint=f"use the last one: {last.path}", location=str(self.path))
         found = ", ".join(c.name for c in self.checkpoints) or "none"
         raise SwiftctlError(f"no complete checkpoint in {self.path} (checkpoint dirs: {found})",
-                            hint="train until the first --save_steps is reached, or pass --model DIR for a base model",
-                            location=str(self.path))
+                            hint="train until the first --save_steps is reached, or pass --model DIR for a base model")
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -150,9 +149,7 @@ def _versioned_runs(path: Path) -> list[Path]:
 def load_run(run: Path, requested: Path | None = None) -> RunDir:
     args_path = run / "args.json"
     if not args_path.is_file():
-        raise SwiftctlError(f"{run} is not an ms-swift run dir (no args.json)",
-                            hint=_HINT,
-                            location=str(run))
+        raise SwiftctlError(f"{run} is not an ms-swift run dir (no args.json)", hint=_HINT)
     checkpoints = sorted((_scan_checkpoint(p, int(m[1])) for p in run.iterdir()
                           if p.is_dir() and (m := _CHECKPOINT.match(p.name))), key=lambda c: c.step)
     req = next((c for c in checkpoints if requested is not None and c.path == requested), None)
@@ -164,10 +161,9 @@ def resolve_run(path: Path) -> RunDir:
     """An output_dir (newest vN-* run in it), a versioned run dir, or a checkpoint-N dir → RunDir."""
     path = Path(path).expanduser().resolve()
     if not path.exists():
-        raise SwiftctlError(f"{path} does not exist", hint="check the path (the train job's output_dir)",
-                            location=str(path))
+        raise SwiftctlError(f"{path} does not exist", hint="check the path (the train job's output_dir)")
     if not path.is_dir():
-        raise SwiftctlError(f"{path} is not a directory", hint="pass a run dir, not a file", location=str(path))
+        raise SwiftctlError(f"{path} is not a directory", hint="pass a run dir, not a file")
     if _CHECKPOINT.match(path.name) and (path.parent / "args.json").is_file():
         return load_run(path.parent, requested=path)
     if (path / "args.json").is_file():
@@ -176,5 +172,4 @@ def resolve_run(path: Path) -> RunDir:
     if runs:
         return load_run(runs[-1])
     raise SwiftctlError(f"{path} is not an ms-swift run dir (no args.json and no vN-YYYYmmdd-HHMMSS/ run in it)",
-                        hint=_HINT,
-                        location=str(path))
+                        hint=_HINT)

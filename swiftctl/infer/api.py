@@ -1,0 +1,49 @@
+"""The functions the CLI calls (one per command), re-exported from the modules that implement them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from swiftctl.errors import SwiftctlError
+from swiftctl.infer.batch import BatchResult, run_batch
+from swiftctl.infer.evaluate import EvalReport, evaluate
+from swiftctl.infer.plan import Settings, infer_plan
+from swiftctl.infer.serve import ServeInfo, serve_forever
+from swiftctl.infer.target import Target, resolve_target
+
+__all__ = ["BatchResult", "EvalReport", "ServeInfo", "Settings", "Target", "batch", "chat", "evaluate",
+           "raise_if_failed", "serve", "target"]
+
+
+def target(run: Path | None, *, model: str | None, adapters: Path | None, system: str | None,
+           which: str = "auto") -> Target:
+    if which not in ("auto", "best", "last"):
+        from swiftctl.errors import UsageError
+
+        raise UsageError(f"unknown --checkpoint {which!r}", hint="use auto, best or last")
+    return resolve_target(run, model=model, adapters=adapters, system=system, which=which)
+
+
+def batch(t: Target, s: Settings, val: Path, *, out: Path | None,
+          on_line: Callable[[str], None] | None = None) -> BatchResult:
+    return run_batch(t, s, val, out=out, on_line=on_line)
+
+
+def chat(t: Target, s: Settings) -> int:
+    """Interactive chat in the terminal (ms-swift's own prompt loop); returns its exit code."""
+    from swiftctl.launch.serve import run_interactive
+
+    plan = infer_plan(t, s, val=None, result_path=None)
+    return run_interactive(plan.argv, env=plan.env)
+
+
+def serve(t: Target, s: Settings, *, on_ready: Callable[[ServeInfo], None], **kwargs) -> int:
+    return serve_forever(t, s, on_ready=on_ready, **kwargs)
+
+
+def raise_if_failed(report: EvalReport) -> None:
+    if not report.passed:
+        raise SwiftctlError("eval gate failed: " + "; ".join(report.failures),
+                            hint="look at the flagged rows" + (f" in {report.out / 'eval.md'}" if report.out else "")
+                            + "; thresholds: --max-qwen-claims, --max-placeholder-leaks, --min-rouge-l, --min-bleu")

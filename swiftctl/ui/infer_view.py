@@ -1,0 +1,87 @@
+"""Rendering for `swiftctl infer`, `serve` and `eval`: messages to stderr, data (tables, JSON) to stdout."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rich.table import Table
+from rich.text import Text
+
+from swiftctl.ui.console import err, out, print_json
+
+
+def show_target(t) -> None:
+    what = f"{t.adapters} on {t.model}" if t.adapters else t.model
+    err().print(Text(f"model: {what}"))
+    system = repr(t.system) if t.system is not None else "(template default)"
+    err().print(Text(f"system prompt ({t.system_source}): {system}"))
+
+
+def progress_line() -> Callable[[str], None]:
+    """Show only ms-swift's progress and errors, not the whole engine log."""
+    def show(line: str) -> None:
+        low = line.lower()
+        if line.startswith("[INFO:swift] args:"):
+            return
+        if "error" in low or "traceback" in low or line.startswith("run sh:") or "result_path" in low:
+            err().print(Text(line[:300], style="dim"))
+    return show
+
+
+def _notes(notes: list[str]) -> None:
+    for note in notes:
+        err().print(Text(f"note: {note}", style="yellow"))
+
+
+def show_batch(r) -> None:
+    _notes(r.notes)
+    err().print(Text(f"{len(r.rows)} rows answered ({r.backend}, {r.seconds:.0f} s)"
+                     + (f" → {r.out}" if r.out else "")))
+
+
+def starting_server(host: str, port: int) -> None:
+    err().print(Text(f"starting the server on {host}:{port} (vLLM start takes ~1 min on CPU)..."))
+
+
+def server_ready(info) -> None:
+    _notes(info.notes)
+    err().print(Text(f"command: {info.command}", style="dim"))
+    err().print(Text(f"ready: {info.url}  (model {info.model_name!r}, health {info.health_url}"
+                     + (", bearer key required" if info.auth else "") + ")  log: " + str(info.log_path)))
+    err().print(Text("Ctrl-C stops it."))
+
+
+def show_eval(report, *, as_json: bool = False) -> None:
+    if as_json:
+        from swiftctl.ui.console import to_jsonable
+
+        print_json(to_jsonable(report) | {"passed": report.passed})
+        return
+    _notes(report.notes)
+    table = Table(title="eval", show_lines=False)
+    for col in ("#", "prompt", "reference", "response", "ROUGE-L", "BLEU", "flags"):
+        table.add_column(col, overflow="fold", max_width=30 if col in ("prompt", "reference", "response") else None)
+    if report.baseline:
+        table.add_column("baseline", overflow="fold", max_width=30)
+    for row in report.rows:
+        a = row.model
+        flags = ",".join(f for f, on in (("qwen", a.claims_qwen), ("placeholder", a.placeholder),
+                                         ("name", a.says_name)) if on)
+        cells = [str(row.index), row.prompt, row.reference, a.response.replace("\n", "⏎"), f"{a.rouge_l:.3f}",
+                 f"{a.bleu:.1f}", flags]
+        if report.baseline:
+            cells.append(row.baseline.response.replace("\n", "⏎") if row.baseline else "")
+        table.add_row(*(Text(c) for c in cells))
+    out().print(table)
+    s = report.summary
+    line = (f"ROUGE-L {s.rouge_l:.3f}  BLEU {s.bleu:.2f}  Qwen claims {s.qwen_claims}  "
+            f"{{{{NAME}}}} leaks {s.placeholder_leaks}  name {s.name_hits}/{s.identity_questions}")
+    out().print(Text(line))
+    if report.baseline:
+        b = report.baseline
+        out().print(Text(f"baseline: ROUGE-L {b.rouge_l:.3f}  BLEU {b.bleu:.2f}  Qwen claims {b.qwen_claims}  "
+                         f"name {b.name_hits}/{b.identity_questions}"))
+    if report.out:
+        err().print(Text(f"report: {report.out / 'eval.json'}, {report.out / 'eval.md'}"))
+    if report.passed:
+        err().print(Text("gate: pass", style="green"))
