@@ -1,0 +1,1 @@
+"""Static bootstrap directory put first on PYTHONPATH of patched child processes (see sitecustomize.py)."""
