@@ -87,7 +87,7 @@ def read_dist_file(name: str, relpath: str, path: list[str] | None = None) -> st
         return None
 
 
-_CUDA_LINE = re.compile(r"^cuda\s*(?::\s*\w+\s*)?=\s*['\"]([\d.]+)['\"]", re.MULTILINE)
+_CUDA_LINE = re.compile(r"^cuda\s*(?::[^=\n]*)?=\s*['\"]([\d.]+)['\"]", re.MULTILINE)
 
 
 def torch_build(path: list[str] | None = None) -> str | None:
