@@ -1,0 +1,148 @@
+"""The job file schema (TOML): one small pydantic model per table, unknown keys are errors.
+
+``swiftctl job schema`` exports :func:`json_schema` for editors (committed as ``jobs/job.schema.json``).
+Relative paths are resolved against the job file's directory by :mod:`swiftctl.jobs.load`.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+
+class _Table(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class Model(_Table):
+    path: str = Field(description="Local model directory (relative to the job file) or a hub id.")
+    model_type: str | None = Field(None, description="ms-swift model type, e.g. qwen2 (needed for local dirs).")
+    template: str | None = Field(None, description="Chat template, e.g. qwen2_5.")
+    torch_dtype: Literal["bfloat16", "float16", "float32"] | None = None
+    attn_impl: Literal["sdpa", "eager", "flash_attn", "flash_attention_2", "flash_attention_3"] | None = None
+
+
+class Identity(_Table):
+    name: list[str] = Field(default_factory=list, description="Model name (zh, en) for self-cognition data.")
+    author: list[str] = Field(default_factory=list, description="Model author (zh, en) for self-cognition data.")
+
+
+class Data(_Table):
+    train: list[str] = Field(min_length=1, description="Training datasets: files or hub ids (path_or_id[:subset][#N]).")
+    val: list[str] = Field(default_factory=list, description="Validation datasets.")
+    system: str | None = Field(None, description="Default system prompt (a row's own system wins).")
+    identity: Identity | None = None
+    max_length: int | None = Field(None, gt=0, description="Max tokens per sample (set it: None = model maximum).")
+    truncation_strategy: Literal["delete", "left", "right"] | None = None
+    packing: bool = False
+    num_workers: int | None = Field(None, ge=0, description="--dataloader_num_workers")
+    num_proc: int | None = Field(None, ge=1, description="--dataset_num_proc")
+    strict: bool | None = None
+
+
+class Tuner(_Table):
+    type: Literal["lora", "full"] = "lora"
+    lora_rank: int | None = Field(None, gt=0)
+    lora_alpha: int | None = Field(None, gt=0)
+    lora_dropout: float | None = Field(None, ge=0, lt=1)
+    target_modules: list[str] | None = None
+
+    @model_validator(mode="after")
+    def _lora_settings_need_lora(self) -> Tuner:
+        if self.type == "full" and any(v is not None for v in (self.lora_rank, self.lora_alpha, self.target_modules)):
+            raise ValueError("LoRA settings given for a full fine-tune: remove them or set tuner.type = \"lora\"")
+        return self
+
+
+class Train(_Table):
+    per_device_batch_size: int = Field(1, gt=0)
+    eval_batch_size: int | None = Field(None, gt=0)
+    gradient_accumulation_steps: int | None = Field(None, gt=0)
+    num_train_epochs: float | None = Field(None, gt=0)
+    max_steps: int | None = Field(None, gt=0)
+    learning_rate: float | None = Field(None, gt=0)
+    warmup_ratio: float | None = Field(None, ge=0, lt=1)
+    weight_decay: float | None = Field(None, ge=0)
+    gradient_checkpointing: bool | None = None
+    deepspeed: Literal["zero0", "zero1", "zero2", "zero3", "zero2_offload", "zero3_offload"] | None = None
+    logging_steps: int | None = Field(None, gt=0)
+    eval_steps: int | None = Field(None, gt=0)
+    save_steps: int | None = Field(None, gt=0)
+    save_total_limit: int | None = Field(None, gt=0)
+    seed: int | None = None
+
+
+class Output(_Table):
+    dir: str = Field(description="ms-swift output_dir (runs go to <dir>/vN-<time>/).")
+
+
+class Tracking(_Table):
+    backend: Literal["swanlab", "tensorboard", "none"] = "none"
+    project: str | None = None
+    workspace: str | None = None
+    exp_name: str | None = None
+    mode: Literal["cloud", "local", "offline", "disabled"] | None = None
+
+    @model_validator(mode="after")
+    def _swanlab_fields_need_swanlab(self) -> Tracking:
+        if self.backend != "swanlab" and any(v is not None for v in (self.project, self.workspace, self.mode)):
+            raise ValueError("project/workspace/mode are swanlab settings: set tracking.backend = \"swanlab\"")
+        return self
+
+
+class Resources(_Table):
+    device: Literal["cuda", "cpu"] = "cuda"
+    nodes: int = Field(1, ge=1)
+    gpus_per_node: int = Field(1, ge=0, description="Processes (one per GPU) per node: NPROC_PER_NODE.")
+    cuda_visible_devices: str | None = Field(None, description="e.g. \"0,1,2,3,4,5,6,7\" (default: 0..gpus_per_node-1)")
+    master_addr: str | None = Field(None, description="Rendezvous host for multi-node (node 0).")
+    master_port: int = Field(29500, ge=1, le=65535)
+    shared_storage: bool | None = Field(None, description="Declare that output.dir is shared by all nodes.")
+    env: dict[str, str] = Field(default_factory=dict, description="Extra environment variables (no secrets).")
+
+    @field_validator("cuda_visible_devices")
+    @classmethod
+    def _devices(cls, value: str | None) -> str | None:
+        if value is not None and not all(p.strip().isdigit() for p in value.split(",")):
+            raise ValueError(f"not a comma-separated list of GPU indices: {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _gpus_match_device(self) -> Resources:
+        if self.device == "cuda" and self.gpus_per_node == 0:
+            raise ValueError("a GPU job needs gpus_per_node >= 1 (or declare a CPU job: resources.device = \"cpu\")")
+        if self.device == "cpu" and (self.gpus_per_node or self.cuda_visible_devices):
+            raise ValueError("a CPU job uses no GPUs: set gpus_per_node = 0 and remove cuda_visible_devices")
+        if self.device == "cpu" and self.nodes > 1:
+            raise ValueError("multi-node jobs need GPUs: set resources.device = \"cuda\"")
+        return self
+
+    @property
+    def visible(self) -> list[int]:
+        if self.cuda_visible_devices:
+            return [int(p) for p in self.cuda_visible_devices.split(",")]
+        return list(range(self.gpus_per_node))
+
+
+class Job(_Table):
+    swift_version: str = Field("4", pattern=r"^[34](\.\d+){0,2}$", description="ms-swift version targeted (3 or 4[.x]).")
+    model: Model
+    data: Data
+    tuner: Tuner = Field(default_factory=Tuner)
+    train: Train = Field(default_factory=Train)
+    output: Output
+    tracking: Tracking = Field(default_factory=Tracking)
+    resources: Resources = Field(default_factory=Resources)
+    extra_args: list[str] = Field(default_factory=list, description="Extra `swift sft` arguments, e.g. [\"--seed\", \"7\"].")
+
+    @property
+    def major(self) -> int:
+        return int(self.swift_version.split(".")[0])
+
+
+def json_schema() -> dict:
+    schema = Job.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "swiftctl job"
+    return schema

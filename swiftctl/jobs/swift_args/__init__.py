@@ -1,0 +1,1 @@
+"""Bundled `swift sft` argument lists (one name a line) for when ms-swift is not installed."""

