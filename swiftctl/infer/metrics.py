@@ -21,7 +21,7 @@ _NAME_IN_SYSTEM = (re.compile(r"名为[「“\"']?([^\s，,。！!的「」“�
                    re.compile(r"名叫[「“\"']?([^\s，,。！!的「」“”\"']{1,12})"),
                    re.compile(r"你叫[「“\"']?([^\s，,。！!的「」“”\"']{1,12})"),
                    re.compile(r"your name is ([A-Z][\w-]{0,30})", re.IGNORECASE),
-                   re.compile(r"you are ([A-Z][\w-]{0,30})\b"))
+                   re.compile(r"\b[Yy]ou are ([A-Z][\w-]{0,30})\b"))
 
 
 class CjkTokenizer:
@@ -68,7 +68,8 @@ def names_from_system(system: str | None) -> list[str]:
     """The persona's name as the system prompt states it ("你是一个名为沐雪的..." → 沐雪)."""
     if not system:
         return []
-    return list(dict.fromkeys(m.group(1) for rx in _NAME_IN_SYSTEM for m in rx.finditer(system)))
+    found = (m.group(1) for rx in _NAME_IN_SYSTEM for m in rx.finditer(system))
+    return list(dict.fromkeys(n for n in found if not QWEN_CLAIM.search(n)))
 
 
 def says_name(response: str, names: Sequence[str]) -> bool:
