@@ -50,13 +50,19 @@ def report(
         last = None
         try:
             for last in watch_report(run_dirs, out, interval=interval, max_refreshes=max_refreshes):
-                print_report_json(last, compact=True) if json_ else render_report(last, chart=chart, watching=True)
+                if json_:
+                    print_report_json(last, compact=True)
+                else:
+                    render_report(last, chart=chart, watching=True)
         except KeyboardInterrupt:
             err().print("stopped watching")
         result = last
     else:
         result = build_report(run_dirs, out)
-        print_report_json(result) if json_ else render_report(result, chart=chart)
+        if json_:
+            print_report_json(result)
+        else:
+            render_report(result, chart=chart)
     if fail_on is not None and result is not None:
         levels = {"error"} if fail_on is FailOn.error else {"error", "warning"}
         hits = [f for f in result.findings if f.severity.value in levels]

@@ -15,7 +15,7 @@ from typing import Any
 from swiftctl.runs.logs import number
 
 _GLOBAL = ("effective_global_batch", "global_batch_size", "global_batch", "effective_batch_size")
-_PER_DEVICE = ("per_device_train_batch_size", "per_device_batch", "per_device_batch_size")
+_PER_DEVICE = ("per_device_train_batch_size", "per_device_batch_size", "per_device_batch")
 _ACCUM = ("gradient_accumulation_steps", "grad_accum", "gradient_accumulation")
 _NODES = ("nodes", "nnodes", "num_nodes")
 _GPUS = ("gpus_per_node", "nproc_per_node", "devices_per_node")
@@ -32,6 +32,7 @@ class RunConfig:
     num_train_epochs: float | None = None
     max_grad_norm: float | None = None
     source: str = "args.json"  # where the batch numbers came from: "manifest" or "args.json"
+    manifest_status: str | None = None  # "running" | "succeeded" | "failed" | "interrupted" from `swiftctl train`
 
     def batch_formula(self) -> str:
         """'32 = 2 per device × 2 accumulation × 8 GPUs', as much of it as is known."""
@@ -46,13 +47,16 @@ class RunConfig:
         return head + (f" = {' × '.join(parts)}" if parts else "")
 
 
-def _find(data: dict[str, Any], keys: tuple[str, ...]) -> float | None:
-    scopes = [data] + [v for v in data.values() if isinstance(v, dict)]
-    for scope in scopes:
-        for key in keys:
-            value = number(scope.get(key))
-            if value is not None:
-                return value
+def _find(data: dict[str, Any], keys: tuple[str, ...], depth: int = 4) -> float | None:
+    """The first of ``keys`` found, breadth first (top level wins), down to ``depth`` levels of nesting."""
+    scopes = [data]
+    for _ in range(depth):
+        for scope in scopes:
+            for key in keys:
+                value = number(scope.get(key))
+                if value is not None:
+                    return value
+        scopes = [v for scope in scopes for v in scope.values() if isinstance(v, dict)]
     return None
 
 
@@ -76,6 +80,8 @@ def load_config(args: dict[str, Any], manifest_path: Path | None = None) -> RunC
         num_train_epochs=number(args.get("num_train_epochs")), max_grad_norm=number(args.get("max_grad_norm")))
     if manifest:
         cfg.source = "manifest"
+        status = manifest.get("status")
+        cfg.manifest_status = status if isinstance(status, str) else None
         cfg.per_device_batch = _int(_find(manifest, _PER_DEVICE)) or cfg.per_device_batch
         cfg.grad_accum = _int(_find(manifest, _ACCUM)) or cfg.grad_accum
         nodes, gpus = _find(manifest, _NODES), _find(manifest, _GPUS)

@@ -1,8 +1,8 @@
 """Training health: each finding carries the numbers behind it and what to change in the job file.
 
 Job TOML keys named in fixes: ``train.learning_rate``, ``train.gradient_accumulation_steps``,
-``train.per_device_train_batch_size``, ``resources.gpus_per_node``, ``train.num_train_epochs``,
-``train.max_grad_norm``, ``train.warmup_ratio``.
+``train.per_device_batch_size``, ``resources.gpus_per_node``, ``resources.nodes``, ``train.num_train_epochs``,
+``train.warmup_ratio`` (swiftctl/jobs/schema.py).
 """
 
 from __future__ import annotations
@@ -90,7 +90,7 @@ def check_oscillation(log: RunLog, t: Thresholds, cfg: RunConfig) -> list[Health
     if cfg.global_batch:
         per_step = (cfg.per_device_batch or 1) * (cfg.world_size or 1)
         fix += f": set train.gradient_accumulation_steps = {max(1, math.ceil(TARGET_GLOBAL_BATCH / per_step))}"
-    fix += (f" (or add GPUs via resources.gpus_per_node), or lower train.learning_rate "
+    fix += (f" (or raise train.per_device_batch_size, or add GPUs via resources.gpus_per_node), or lower train.learning_rate "
             f"(now {_g(cfg.learning_rate)}) by 2–5×")
     return [HealthFinding(
         "health.oscillation", Severity.WARNING,
@@ -161,8 +161,8 @@ def check_grad_spikes(log: RunLog, t: Thresholds, cfg: RunConfig) -> list[Health
         "health.grad-spike", Severity.WARNING,
         f"{len(spikes)} grad-norm spike(s) above {t.spike:g}× the running median; worst {ratio:.0f}× at step {step}",
         "spikes precede loss jumps and NaNs; clipping hides them only partly",
-        f"lower train.learning_rate (now {_g(cfg.learning_rate)}), raise train.warmup_ratio, and keep "
-        f"train.max_grad_norm at 1.0 (now {_g(cfg.max_grad_norm)})",
+        f"lower train.learning_rate (now {_g(cfg.learning_rate)}) and raise train.warmup_ratio; keep ms-swift's "
+        f"max_grad_norm clipping at 1.0 (now {_g(cfg.max_grad_norm)})",
         step=step, evidence={"spikes": [s for s, _ in spikes][:20], "worst_ratio": ratio})]
 
 

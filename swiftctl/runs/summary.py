@@ -31,7 +31,7 @@ class Curves:
 class RunSummary:
     name: str
     path: Path
-    status: str  # "waiting" (nothing logged yet), "running", "finished"
+    status: str  # "waiting" (nothing logged yet), "running", "finished"; "failed"/"interrupted" from the manifest
     step: int = 0
     max_steps: int | None = None
     epoch: float | None = None
@@ -81,6 +81,8 @@ def summarize(name: str, path: Path, log: RunLog, cfg: RunConfig, best_checkpoin
                    last_checkpoint=f"checkpoint-{checkpoints[-1]}" if checkpoints else None)
     epochs = [p.epoch for p in log.train + log.evals if p.epoch is not None]
     s.epoch = max(epochs, default=None)
+    if cfg.manifest_status in ("failed", "interrupted"):
+        s.status = cfg.manifest_status
     speeds = [p.speed_s_it for p in log.train if finite(p.speed_s_it)]
     s.s_per_it = statistics.median(speeds) if speeds else None
     if s.s_per_it and cfg.global_batch:

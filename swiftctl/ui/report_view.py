@@ -126,7 +126,7 @@ def render_report(report: Any, *, chart: bool = True, watching: bool = False) ->
     console.print(findings_text(report) if report.findings else Text("no health findings", style="green"))
     for path in [r.plot for r in report.runs if r.plot] + ([report.comparison_plot] if report.comparison_plot
                                                            else []):
-        err().print(f"wrote {path}", highlight=False)
+        err().print(f"wrote {path}", highlight=False, soft_wrap=True)
 
 
 def _finite(obj: Any) -> Any:
