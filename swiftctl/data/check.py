@@ -66,7 +66,8 @@ class _Checker:
                 elif fmt is not None and fmt != summary.format and self.fmt is None and summary.format:
                     more.append(("DS011", f"a {fmt} row in a {summary.format} file"))
                 problems += more
-                problems += check_turns(turns)
+                if turns or not more:
+                    problems += check_turns(turns)
                 if SUSPECT.search(raw):
                     problems += check_text(turns)
                 summary.turns += sum(1 for t in turns if t[0] == "assistant")

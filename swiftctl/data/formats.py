@@ -22,6 +22,7 @@ ROLE_MAP = {"system": "system", "user": "user", "human": "user", "assistant": "a
             "tool_response": "tool_response", "tool": "tool_response", "function_response": "tool_response",
             "observation": "tool_response", "observations": "tool_response"}
 _ROLE_LIST_KEYS = ("role", "from", "content", "value")
+MISSING = type("Missing", (), {"__repr__": lambda self: "MISSING"})()  # a pair without its user/assistant field
 _LIST_KEYS = {"messages": "messages", "sharegpt": "conversation", "sharegpt-classic": "conversations"}
 
 
@@ -77,6 +78,7 @@ def _pairs(items: list, key: str, problems: list[RowProblem]) -> list[Turn]:
             name, value = _first(item, list(names))
             if name is None:
                 problems.append(("DS020", f"{key}[{i}] has no {names[0]!r} field"))
+                value = MISSING
             turns.append((role, value, f"{key}[{i}].{name or names[0]}", None))
     return turns
 
@@ -90,7 +92,7 @@ def _conversation_turns(row: dict, fmt: str, problems: list[RowProblem]) -> list
     if not items:
         return []
     first = items[0]
-    if isinstance(first, dict) and any(k in first for k in _ROLE_LIST_KEYS):
+    if key == "messages" or (isinstance(first, dict) and any(k in first for k in _ROLE_LIST_KEYS)):
         turns = _role_list(items, key, problems)
         if turns and turns[0][0] == "system":
             return turns

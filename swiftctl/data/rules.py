@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from swiftctl.data.formats import Turn, json_type, where
+from swiftctl.data.formats import MISSING, Turn, json_type, where
 from swiftctl.data.reader import RowProblem
 
 _SIDE = {"user": "u", "tool_response": "u", "assistant": "a", "tool_call": "a"}
@@ -23,7 +23,9 @@ def check_turns(turns: list[Turn], *, structural_only: bool = False) -> list[Row
     assistants = 0
     for n, turn in enumerate(turns):
         role, content = turn[0], turn[1]
-        if not isinstance(content, str):
+        if content is MISSING:
+            pass
+        elif not isinstance(content, str):
             problems.append(("DS020", f"{where(turn)} is {json_type(content)}, not a string"))
         elif not structural_only and role != "system" and not content.strip():
             problems.append(("DS022", f"{where(turn)} ({role}) is empty"))
