@@ -5,12 +5,14 @@ from __future__ import annotations
 import shlex
 import sys
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from rich.table import Table
 
-from swiftctl.patches.status import CheckResult
-
 from swiftctl.ui.console import err, out
+
+if TYPE_CHECKING:
+    from swiftctl.patches.status import CheckResult
 
 _STYLE = {"needed": "bold red", "applied": "green", "not needed": "dim"}
 
