@@ -114,6 +114,9 @@ def install(
         typer.confirm(f"install profile {name} into {sys.prefix}?", abort=True)
     write_constraints(profile, dest)
     run_plan(steps, force=force, on_step=step_started)
+    from swiftctl.envcheck.installed import clear_cache
+
+    clear_cache()  # pip changed the environment: doctor must read it afresh
     from swiftctl.cli.doctor import doctor
 
     doctor(profile=profile.name, require="train", output_dir=None, json_=False)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.metadata as md
 import re
+from functools import lru_cache
 from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -30,9 +31,20 @@ def _find(name: str, path: list[str] | None) -> md.Distribution | None:
     return None
 
 
+def clear_cache() -> None:
+    """Forget cached versions (call after pip changed the environment, e.g. before doctor ends `env install`)."""
+    _cached_version.cache_clear()
+
+
 def installed_version(name: str, path: list[str] | None = None) -> Version | None:
     """The installed version of distribution ``name`` (``ms-swift`` == ``ms_swift``), or None if absent/unreadable."""
-    dist = _find(name, path)
+    # Doctor asks about the same ~30 names many times; parsing METADATA (an email parser) dominates its run time.
+    return _cached_version(canonicalize_name(name), tuple(path) if path is not None else None)
+
+
+@lru_cache(maxsize=1024)
+def _cached_version(name: str, path: tuple[str, ...] | None) -> Version | None:
+    dist = _find(name, list(path) if path is not None else None)
     if dist is None:
         return None
     try:
