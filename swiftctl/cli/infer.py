@@ -9,7 +9,7 @@ import typer
 
 from swiftctl.cli.options import JsonOpt
 
-RunArg = Annotated[Path | None, typer.Argument(help="Run dir: output_dir, a vN-... run in it, or a checkpoint-N dir.",
+RunArg = Annotated[Path | None, typer.Argument(help="Run dir (output_dir, a vN-... run, a checkpoint-N) or a job .toml.",
                                                show_default=False)]
 ModelOpt = Annotated[str | None, typer.Option("--model", help="Base or merged model dir (without RUN_DIR: no adapter).")]
 AdaptersOpt = Annotated[Path | None, typer.Option("--adapters", help="A LoRA checkpoint-N dir.")]

@@ -69,6 +69,14 @@ def _check_model_dir(model: str, where: str) -> None:
                             hint="pass the base model dir the run was trained on (args.json: model)", location=where)
 
 
+def _job_output_dir(job_file: Path) -> Path:
+    """A job file stands for its output.dir (relative paths resolve against the job file's directory)."""
+    from swiftctl.jobs.load import load_job
+
+    out = Path(load_job(job_file).job.output.dir).expanduser()
+    return out if out.is_absolute() else job_file.resolve().parent / out
+
+
 def resolve_target(run: Path | None = None, *, model: str | None = None, adapters: Path | None = None,
                    system: str | None = None, which: str = "auto") -> Target:
     """From a run dir (best, else last checkpoint), an explicit --adapters checkpoint, or a bare --model."""
@@ -82,6 +90,8 @@ def resolve_target(run: Path | None = None, *, model: str | None = None, adapter
                          hint="a checkpoint dir can be passed as RUN_DIR: swiftctl infer RUN/v0-.../checkpoint-4")
     ckpt: Path | None = None
     run_dir: Path | None = None
+    if run is not None and Path(run).suffix == ".toml" and Path(run).is_file():
+        run = _job_output_dir(Path(run))
     if run is not None:
         rd = resolve_run(run)
         chosen = rd.checkpoint(which)  # type: ignore[arg-type]

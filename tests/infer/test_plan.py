@@ -107,3 +107,14 @@ def test_checkpoint_from_a_different_base_model(lora_run, tmp_path):
     with pytest.raises(SwiftctlError) as info:
         resolve_target(adapters=ckpt, model=str(other))
     assert info.value.message == f"checkpoint checkpoint-4 was trained on base model {tmp_path / 'base'}, not {other}"
+
+
+def test_job_file_stands_for_its_output_dir(lora_run, tmp_path):
+    out = lora_run()
+    job = tmp_path / "jobs" / "job.toml"
+    job.parent.mkdir()
+    job.write_text((Path(__file__).resolve().parents[2] / "jobs" / "demo.toml").read_text())
+    (tmp_path / "demo-runs").mkdir()
+    out.rename(tmp_path / "demo-runs" / "demo")  # demo.toml: dir = "../demo-runs/demo", relative to the job file
+    t = resolve_target(job)
+    assert t.adapters == tmp_path / "demo-runs" / "demo" / "v0-20250101-000000" / "checkpoint-4"

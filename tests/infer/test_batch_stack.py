@@ -1,0 +1,48 @@
+"""`swiftctl infer` / `swiftctl eval` on the real stack: the tiny model trained by ms-swift, batch-run by vLLM CPU."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from tests.conftest import SAMPLE_VAL
+
+pytestmark = [pytest.mark.stack, pytest.mark.slow]
+SYSTEM = "你是一个名为沐雪的可爱AI女孩子"
+
+
+def test_cli_batch_infer_on_vllm_writes_rows_atomically(cli, trained_lora_run, tmp_path):
+    out = tmp_path / "infer.jsonl"
+    out.write_text('{"old": "row"}\n')  # ms-swift would append to this; swiftctl replaces it
+    started = time.monotonic()
+    res = cli("infer", str(trained_lora_run.parent), "--val", str(SAMPLE_VAL), "--out", str(out),
+              "--max-new-tokens", "8")
+    assert res.exit_code == 0, res.stderr[-3000:]
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    expected = [json.loads(line) for line in SAMPLE_VAL.read_text().splitlines() if line.strip()]
+    assert len(rows) == len(expected) == 6
+    for row, src in zip(rows, expected, strict=True):
+        assert row["labels"] == src["conversation"][0]["assistant"]
+        assert row["messages"][0] == {"role": "system", "content": SYSTEM}
+        assert isinstance(row["response"], str)
+    assert "6 rows answered (vllm" in res.stderr, res.stderr[-2000:]
+    assert time.monotonic() - started < 600
+    assert not list(tmp_path.glob(".swiftctl-infer-*"))  # the temp result dir is gone
+
+
+def test_cli_eval_writes_report_and_passes_default_gate(cli, trained_lora_run, tmp_path):
+    res = cli("eval", str(trained_lora_run.parent), "--val", str(SAMPLE_VAL), "--out", str(tmp_path / "eval"),
+              "--backend", "transformers", "--max-new-tokens", "8", "--json")
+    assert res.exit_code == 0, res.stderr[-3000:]
+    report = json.loads(res.stdout)
+    assert report["passed"] is True and report["names"] == ["沐雪"] and report["system"] == SYSTEM
+    assert report["summary"]["rows"] == 6 and report["summary"]["identity_questions"] == 2
+    assert json.loads((tmp_path / "eval" / "eval.json").read_text())["summary"] == report["summary"]
+    assert len((tmp_path / "eval" / "rows.jsonl").read_text().splitlines()) == 6
+    # a gate the random tiny model cannot meet: exit 1 with the reason
+    res = cli("eval", str(trained_lora_run.parent), "--val", str(SAMPLE_VAL), "--backend", "transformers",
+              "--max-new-tokens", "8", "--min-name-rate", "1")
+    assert res.exit_code == 1
+    assert "error: eval gate failed: answers to its name in 0/2 identity questions (< 1)" in res.stderr
