@@ -74,6 +74,12 @@ def plot_run(log: RunLog, summary: RunSummary, path: Path) -> Path:
         else:
             _empty(ax, f"no {title.lower()} logged")
         ax.set(title=title, xlabel="step", ylabel=title.lower())
+    from matplotlib.ticker import MaxNLocator
+
+    for ax in (loss_ax, eval_ax, gn_ax):
+        ax.ticklabel_format(axis="y", useOffset=False)
+    for ax in axes.flat:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     lr_ax.ticklabel_format(axis="y", style="sci", scilimits=(-3, 3))
     for ax in (loss_ax, eval_ax):
         if ax.get_legend_handles_labels()[0]:
@@ -113,6 +119,7 @@ def plot_compare(runs: list[tuple[RunSummary, RunLog]], path: Path) -> Path:
     train_ax.set(title="Train loss (smoothed over raw)", xlabel=unit, ylabel="loss")
     eval_ax.set(title="Eval loss", xlabel=unit, ylabel="eval loss")
     for ax in (train_ax, eval_ax):
+        ax.ticklabel_format(axis="y", useOffset=False)
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=9)
         else:
