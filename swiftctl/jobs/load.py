@@ -6,6 +6,7 @@ Relative paths (model dir, dataset files, output dir) resolve against the job fi
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import re
 import sys
@@ -47,7 +48,9 @@ class LoadedJob:
 
     def local(self, value: str) -> Path:
         """A path from the job file, resolved against the job file's directory."""
-        path = Path(value).expanduser()
+        path = Path(value)
+        with contextlib.suppress(RuntimeError):  # "~someone" with no such user: keep it literal
+            path = path.expanduser()
         return path if path.is_absolute() else (self.base_dir / path).resolve()
 
 

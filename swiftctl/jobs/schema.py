@@ -28,6 +28,13 @@ class Identity(_Table):
     author: list[str] = Field(default_factory=list, description="Model author (zh, en) for self-cognition data.")
 
 
+def _no_dash(entries: list[str]) -> list[str]:
+    bad = [e for e in entries if e.startswith("-")]
+    if bad:
+        raise ValueError(f"a dataset entry cannot start with '-' (it would read as an option): {bad[0]!r}")
+    return entries
+
+
 class Data(_Table):
     train: list[str] = Field(min_length=1, description="Training datasets: files or hub ids (path_or_id[:subset][#N]).")
     val: list[str] = Field(default_factory=list, description="Validation datasets.")
@@ -39,6 +46,8 @@ class Data(_Table):
     num_workers: int | None = Field(None, ge=0, description="--dataloader_num_workers")
     num_proc: int | None = Field(None, ge=1, description="--dataset_num_proc")
     strict: bool | None = None
+
+    _entries = field_validator("train", "val")(_no_dash)
 
 
 class Tuner(_Table):

@@ -3,7 +3,7 @@
 ``swift sft`` parses ``SftArguments`` with ``HfArgumentParser``: every init field of the dataclass and of every base
 (ms-swift's own argument mixins and transformers' ``Seq2SeqTrainingArguments``). Importing swift takes ~10 s, so the
 names are read from the installed sources with :mod:`ast` (class bases resolved through each module's imports). When
-ms-swift is not installed, a bundled list per major version (``swift_args/3.x.txt``, ``4.x.txt``) is used.
+ms-swift is not installed, a bundled list per major version (``arglists/3.x.txt``, ``4.x.txt``) is used.
 """
 
 from __future__ import annotations
@@ -144,7 +144,7 @@ def read_installed(site: Path, version: str) -> ArgList | None:
 
 def bundled(major: int) -> ArgList:
     fname = f"{major}.x.txt"
-    text = resources.files("swiftctl.jobs").joinpath("swift_args", fname).read_text(encoding="utf-8")
+    text = resources.files("swiftctl.jobs").joinpath("arglists", fname).read_text(encoding="utf-8")
     names = frozenset(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
     return ArgList(f"{major}.x", f"bundled:{fname}", names)
 

@@ -15,7 +15,8 @@ JSON fields (schema 1):
 - ``output_dir``, ``run_dir`` (null if ms-swift never created one), ``log``: the teed console log
 - ``packages``: {name: version or null} for ms-swift, torch, transformers, peft, trl, datasets, deepspeed, swanlab,
   vllm, swiftctl
-- ``patches``: names of the compatibility-patch environment variables applied
+- ``patches``: names of the compatibility patches applied (from the patch environment's SWIFTCTL_PATCHES);
+  ``patch_env``: names of the variables swiftctl added for patches and the profile (e.g. PYTHONPATH, VLLM_PLUGINS)
 - ``datasets``: [{``path``, ``bytes``, ``sha256``}] for every local dataset file
 - ``git``: {``commit``, ``dirty``} of the repository holding the job file, or null
 - ``host``: hostname; ``python``: version
@@ -96,6 +97,7 @@ class Manifest:
     run_dir: str | None = None
     packages: dict[str, str | None] = field(default_factory=package_versions)
     patches: list[str] = field(default_factory=list)
+    patch_env: list[str] = field(default_factory=list)
     datasets: list[dict[str, Any]] = field(default_factory=list)
     git: dict[str, Any] | None = None
     host: str = field(default_factory=socket.gethostname)

@@ -35,9 +35,12 @@ class LaunchPlan:
 def _opt(argv: list[str], name: str, *values: object) -> None:
     if not values or all(v is None for v in values):
         return
+    texts = [str(v).lower() if isinstance(v, bool) else str(v) for v in values]
+    if len(texts) == 1 and texts[0].startswith("-"):
+        argv.append(f"--{name}={texts[0]}")  # argparse would take a separate "-x" for an option
+        return
     argv.append(f"--{name}")
-    for value in values:
-        argv.append(str(value).lower() if isinstance(value, bool) else str(value))
+    argv += texts
 
 
 def _fmt(value: float) -> str:
@@ -67,9 +70,9 @@ def _build_argv(loaded: LoadedJob, major: int) -> list[str]:
     _opt(argv, "attn_impl", m.attn_impl)
     if local_model:
         _opt(argv, "check_model", False)  # a local dir: skip ~20 s of hub retries
-    argv += ["--dataset", *_datasets(loaded, d.train)]
+    _opt(argv, "dataset", *_datasets(loaded, d.train))
     if d.val:
-        argv += ["--val_dataset", *_datasets(loaded, d.val)]
+        _opt(argv, "val_dataset", *_datasets(loaded, d.val))
         _opt(argv, "split_dataset_ratio", 0)
     _opt(argv, "system", d.system)
     if d.identity and any(not is_local_dataset(e) and "self-cognition" in e for e in d.train):

@@ -159,7 +159,8 @@ def launch(lj: LoadedJob, plan: LaunchPlan, *, resume: bool = False, profile: st
         command=mf.command_record(plan.argv, plan.env, plan.runtime_secrets, plan.arg_source),
         output_dir=str(out), log=str(log), node_rank=plan.node_rank, nnodes=plan.nnodes,
         nproc_per_node=plan.nproc_per_node, resumed_from=str(ckpt) if ckpt else None,
-        patches=sorted(k for k in plan.env if k not in _PLAN_KEYS and k not in lj.job.resources.env),
+        patches=[p for p in plan.env.get("SWIFTCTL_PATCHES", "").split(",") if p],
+        patch_env=sorted(k for k in plan.env if k not in _PLAN_KEYS and k not in lj.job.resources.env),
         datasets=mf.dataset_records([lj.local(e.split("#", 1)[0]) for e in [*lj.job.data.train, *lj.job.data.val]
                                      if is_local_dataset(e)]),
         git=mf.git_state(lj.path.resolve().parent))
