@@ -125,6 +125,7 @@ def test_install_rechecks_each_step_when_it_runs(monkeypatch):
 
     state = {"torchvision": None}
     monkeypatch.setattr(installed, "_cached_version", lambda name, path: state.get(name))
+    monkeypatch.setattr(installed, "clear_cache", lambda: None)
     ran = []
     monkeypatch.setattr("swiftctl.launch.process.run", lambda argv: ran.append(argv) or 0)
     step = Step(action="uninstall", packages=("torchvision",))
