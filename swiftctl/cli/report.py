@@ -17,7 +17,7 @@ class FailOn(str, enum.Enum):
 
 
 def report(
-    run_dirs: Annotated[list[Path], typer.Argument(metavar="RUN_DIR...", show_default=False,
+    run_dirs: Annotated[list[Path], typer.Argument(metavar="RUN_DIR", show_default=False,
                                                    help="output_dir of a training job, or a vN-... run dir in it.")],
     out: Annotated[Path | None, typer.Option("--out", help="Write RUN.png per run (and compare.png) here.")] = None,
     json_: JsonOpt = False,
@@ -30,7 +30,12 @@ def report(
 ) -> None:
     """Summarise runs: steps, speed, memory, final/best loss, best checkpoint; health findings; plots.
 
-    Exit code is 0 whatever the findings unless --fail-on is given. Several RUN_DIRs are compared.
+    Findings: loss oscillation (names the effective global batch), NaN/divergence, eval loss rising after its
+    minimum (the checkpoint to keep), loss not decreasing, grad-norm spikes; each says which job key to change.
+    Several RUN_DIRs are compared (one table, overlaid curves in compare.png). A run still being written is fine.
+
+    Exit code: 0 whatever the findings unless --fail-on is given; 1 for unreadable input. --watch re-reads only
+    what was appended, re-renders every --interval seconds (--json: one line per refresh); Ctrl-C ends it with 0.
 
     Examples:
 

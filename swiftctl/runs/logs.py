@@ -61,15 +61,11 @@ class RunLog:
     skipped: list[SkippedLine] = field(default_factory=list)
     lines: int = 0
     partial_tail: bool = False  # a last line is being written
+    last_step: int = 0  # highest step seen (kept as lines arrive: recomputing it per line is quadratic)
 
     @property
     def finished(self) -> bool:
         return bool(self.end or self.summary)
-
-    @property
-    def last_step(self) -> int:
-        steps = [p.step for p in self.train] + [p.step for p in self.evals]
-        return max(steps, default=0)
 
 
 def number(value: Any) -> float | None:
@@ -147,6 +143,8 @@ class LogReader:
         if "remaining_time" in obj:
             log.remaining_s = seconds(obj["remaining_time"])
         epoch = number(obj.get("epoch"))
+        if "loss" in obj or "eval_loss" in obj:
+            log.last_step = max(log.last_step, step)
         if "last_model_checkpoint" in obj or "log_history" in obj:
             log.summary = {k: v for k, v in obj.items() if k != "log_history"}
         elif "train_runtime" in obj:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.runs.crafted import decreasing, lines_for, make_run, oscillating
 
 
@@ -86,3 +88,14 @@ def test_help_has_examples(cli):
     assert result.exit_code == 0
     assert "swiftctl report demo-runs/demo --out demo-runs/report" in result.stdout
     assert "--fail-on" in result.stdout and "--max-refreshes" not in result.stdout
+
+
+@pytest.mark.stack
+@pytest.mark.slow
+def test_report_on_a_real_run(cli, trained_lora_run, tmp_path):
+    result = cli("report", str(trained_lora_run.parent), "--out", str(tmp_path / "report"))
+    assert result.exit_code == 0, result.stderr
+    assert "│ steps               │ 4 / 4" in result.stdout and "│ status              │ finished" in result.stdout
+    assert "│ global batch        │ 2" in result.stdout
+    png = tmp_path / "report" / f"{trained_lora_run.parent.name}_{trained_lora_run.name}.png"
+    assert result.stderr.splitlines() == [f"wrote {png}"] and png.stat().st_size > 10_000

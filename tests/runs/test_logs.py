@@ -56,3 +56,28 @@ def test_a_rewritten_file_is_read_from_the_start(tmp_path):
     (run / "logging.jsonl").write_text(json.dumps(train_line(1, 2, 3.0)) + "\n")
     reader.poll()
     assert [(p.step, p.loss) for p in reader.log.train] == [(1, 3.0)]
+
+
+def test_reading_in_arbitrary_chunks_equals_reading_once(tmp_path):
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from tests.runs.crafted import decreasing, lines_for
+
+    text = "".join(json.dumps(x) + "\n" for x in lines_for(decreasing(12), {4: 1.5, 8: 1.4, 12: 1.3}))
+    (tmp_path / "whole.jsonl").write_text(text)
+    whole = read_log(tmp_path / "whole.jsonl")
+
+    @settings(max_examples=40, deadline=None)
+    @given(st.lists(st.integers(0, len(text)), max_size=8))
+    def check(cuts):
+        path = tmp_path / "growing.jsonl"
+        path.write_text("")
+        reader = LogReader(path)
+        for cut in [*sorted(cuts), len(text)]:
+            path.write_text(text[:cut])
+            reader.poll()
+        assert reader.log.train == whole.train and reader.log.evals == whole.evals
+        assert not reader.log.skipped and not reader.log.partial_tail
+
+    check()
