@@ -13,7 +13,7 @@ $(STAMPS)/venv: pyproject.toml
 	@mkdir -p $(STAMPS)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[plot,eval,dev]'
+	$(BIN)/python -m pip install -q --config-settings editable_mode=compat -e '.[plot,eval,dev]'
 	@touch $@
 
 # The pinned heavy stack, installed by swiftctl itself from env/cpu.toml (torch first, pinned).
