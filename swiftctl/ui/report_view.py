@@ -98,7 +98,11 @@ def loss_chart(report: Any, width: int = 72, height: int = 12) -> Text:
             row = height - 1 - (round((y - y0) / (y1 - y0) * (height - 1)) if y1 > y0 else 0)
             if mark == "◆" or grid[row][col][0] == " ":
                 grid[row][col] = (mark, style)
-    text = Text("loss (• train, smoothed  ◆ eval)\n", style="bold")
+    text = Text("loss (• train, smoothed  ◆ eval)", style="bold")
+    if len(report.runs) > 1:
+        for i, r in enumerate(report.runs):
+            text.append(f"  {r.summary.name}", style=_RUN_STYLES[i % len(_RUN_STYLES)])
+    text.append("\n")
     for k, row in enumerate(grid):
         label = _f(y1, ".4g") if k == 0 else _f(y0, ".4g") if k == height - 1 else ""
         text.append(f"{label:>9} │")

@@ -99,3 +99,24 @@ def test_report_on_a_real_run(cli, trained_lora_run, tmp_path):
     assert "│ global batch        │ 2" in result.stdout
     png = tmp_path / "report" / f"{trained_lora_run.parent.name}_{trained_lora_run.name}.png"
     assert result.stderr.splitlines() == [f"wrote {png}"] and png.stat().st_size > 10_000
+
+
+def test_watch_in_a_real_process_stops_cleanly_on_ctrl_c(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    run = make_run(tmp_path, lines_for(decreasing(10)))
+    proc = subprocess.Popen([sys.executable, "-m", "swiftctl", "report", str(run), "--watch", "--interval", "0.2",
+                             "--no-chart"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().startswith("refresh 1 (Ctrl-C to stop)")
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, stderr
+    assert stderr.splitlines()[-1] == "stopped watching" and "Traceback" not in stderr
