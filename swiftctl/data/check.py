@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from swiftctl.data import spec
+from swiftctl.data.fastpath import quick_turns
 from swiftctl.data.formats import to_turns
 from swiftctl.data.reader import Progress, iter_rows
 from swiftctl.data.report import MAX_LISTED_PER_CODE, CheckReport, FileSummary, Problem, Summary, make_problem
@@ -48,6 +49,15 @@ class _Checker:
         if counts[code] <= MAX_LISTED_PER_CODE:
             self.problems.append(make_problem(summary.path, line, code, detail, strict=self.strict))
 
+    def _quick(self, value: dict, summary: FileSummary) -> int:
+        fmt = self.fmt or ("messages" if "messages" in value else "sharegpt" if "conversation" in value else None)
+        if fmt is None or (summary.format is not None and fmt != summary.format):
+            return -1
+        quick = quick_turns(value, fmt)
+        if quick >= 0 and summary.format is None:
+            summary.format = fmt
+        return quick
+
     def check_file(self, path: Path, split: str, index: int, train_files: int) -> None:
         summary = FileSummary(str(path), split, None, path.stat().st_size, 0, 0, 0)
         self.files.append(summary)
@@ -60,6 +70,14 @@ class _Checker:
             summary.rows += 1
             turns = []
             if value is not None:
+                if counter is None and not problems and value.__class__ is dict:
+                    quick = self._quick(value, summary)
+                    if quick >= 0 and not (b"{{" in raw or b"\\u00" in raw or b"\x7f" in raw):
+                        summary.turns += quick
+                        key = hash(raw)
+                        if key not in seen:
+                            seen[key] = index << _LINE_BITS | line
+                            continue
                 fmt, turns, more = to_turns(value, self.fmt)
                 if fmt is not None and summary.format is None and not more:
                     summary.format = fmt
