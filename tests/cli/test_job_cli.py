@@ -202,3 +202,19 @@ def test_secrets_never_in_dry_run_or_written_script(cli, tmp_path, monkeypatch):
     r = cli("train", str(bad), "--dry-run")
     assert r.exit_code == 1 and "sk-x" not in r.stderr
     assert "--swanlab_token would put a secret in the command line" in r.stderr
+
+
+def test_migrate_a_job_file_rewrites_extra_args_and_keeps_comments(cli, tmp_path):
+    body = _cpu_job(str(FIXTURE_MODEL), str(DATA / "muice-sample.jsonl"))
+    job = _job(tmp_path, '# my job\nswift_version = "3"\nextra_args = ["--custom_register_path", "p.py"]\n' + body)
+    r = cli("job", "migrate", str(job))
+    assert r.exit_code == 0, r.stderr
+    assert r.stderr.splitlines() == ["changed: extra_args: --custom_register_path → --external_plugins",
+                                     'changed: swift_version → "4"']
+    assert r.stdout.startswith('# my job\nswift_version = "4"\nextra_args = ["--external_plugins", "p.py"]\n')
+
+
+def test_train_help_has_examples(cli):
+    r = cli("train", "--help")
+    assert r.exit_code == 0
+    assert "swiftctl train jobs/muice.toml --dry-run" in r.stdout
