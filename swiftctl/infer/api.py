@@ -17,12 +17,20 @@ __all__ = ["BatchResult", "EvalReport", "ServeInfo", "Settings", "Target", "batc
 
 
 def target(run: Path | None, *, model: str | None, adapters: Path | None, system: str | None,
-           which: str = "auto") -> Target:
+           which: str = "auto", merge: bool = False, notes: list[str] | None = None) -> Target:
+    """Resolve what to run; with ``merge`` the LoRA is merged first (a note saying so is appended to ``notes``)."""
     if which not in ("auto", "best", "last"):
         from swiftctl.errors import UsageError
 
         raise UsageError(f"unknown --checkpoint {which!r}", hint="use auto, best or last")
-    return resolve_target(run, model=model, adapters=adapters, system=system, which=which)
+    t = resolve_target(run, model=model, adapters=adapters, system=system, which=which)
+    if merge:
+        from swiftctl.infer.merge import merge_adapter
+
+        t, note = merge_adapter(t)
+        if notes is not None:
+            notes.append(note)
+    return t
 
 
 def batch(t: Target, s: Settings, val: Path, *, out: Path | None,

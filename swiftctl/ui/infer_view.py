@@ -10,7 +10,8 @@ from rich.text import Text
 from swiftctl.ui.console import err, out, print_json
 
 
-def show_target(t) -> None:
+def show_target(t, notes: list[str] | None = None) -> None:
+    _notes(notes or [])
     what = f"{t.adapters} on {t.model}" if t.adapters else t.model
     err().print(Text(f"model: {what}"))
     system = repr(t.system) if t.system is not None else "(template default)"

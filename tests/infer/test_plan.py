@@ -118,3 +118,23 @@ def test_job_file_stands_for_its_output_dir(lora_run, tmp_path):
     out.rename(tmp_path / "demo-runs" / "demo")  # demo.toml: dir = "../demo-runs/demo", relative to the job file
     t = resolve_target(job)
     assert t.adapters == tmp_path / "demo-runs" / "demo" / "v0-20250101-000000" / "checkpoint-4"
+
+
+def test_merge_reuses_a_complete_merged_model_and_keeps_the_persona(lora_run):
+    from swiftctl.infer.merge import export_argv, merge_adapter, merged_dir
+
+    t = resolve_target(lora_run())
+    assert export_argv(t, Path("/o"))[1:] == ["export", "--adapters", str(t.adapters), "--model", t.model,
+                                               "--merge_lora", "true", "--output_dir", "/o", "--model_type", "qwen2"]
+    dest = merged_dir(t.adapters)
+    dest.mkdir()
+    with pytest.raises(SwiftctlError, match="exists but holds no model"):
+        merge_adapter(t)
+    (dest / "config.json").write_text("{}")
+    merged, note = merge_adapter(t)
+    assert note == f"using the merged model already at {dest}"
+    assert (merged.model, merged.adapters, merged.system, merged.template) == (
+        str(dest), None, "你是一个名为沐雪的可爱AI女孩子", "qwen2_5")
+    argv = p.model_args(merged)
+    assert argv == ["--model", str(dest), "--model_type", "qwen2", "--template", "qwen2_5",
+                    "--system", "你是一个名为沐雪的可爱AI女孩子"]
