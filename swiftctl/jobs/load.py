@@ -25,6 +25,7 @@ else:  # pragma: no cover
 
 _HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
 _KEY = re.compile(r"^\s*([A-Za-z0-9_\-\.\"' ]+?)\s*=")
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"|\'[^\']*\'')
 _FILE_SUFFIXES = (".jsonl", ".json", ".csv", ".tsv", ".txt", ".parquet")
 
 
@@ -55,17 +56,30 @@ class LoadedJob:
 
 
 def key_lines(text: str) -> dict[str, int]:
-    """Map each dotted key (and table) of a TOML text to its 1-based line number."""
+    """Map each dotted key (and table, and item of a multi-line array) of a TOML text to its 1-based line."""
     lines: dict[str, int] = {}
-    table = ""
+    table, array, item = "", None, 0
     for number, raw in enumerate(text.splitlines(), 1):
+        if array is not None:  # inside a multi-line array: one entry per item
+            body = raw.split("#", 1)[0].strip()
+            if body.startswith("]"):
+                array = None
+            elif body:
+                for _ in range(max(1, len(_STRING.findall(body)))):
+                    lines.setdefault(f"{array}.{item}", number)
+                    item += 1
+            continue
         if (m := _HEADER.match(raw)) is not None:
             table = ".".join(p.strip().strip("\"'") for p in m.group(1).split("."))
             lines.setdefault(table, number)
             continue
         if (m := _KEY.match(raw)) is not None:
             key = ".".join(p.strip().strip("\"'") for p in m.group(1).split("."))
-            lines.setdefault(f"{table}.{key}" if table else key, number)
+            full = f"{table}.{key}" if table else key
+            lines.setdefault(full, number)
+            rest = raw[m.end():].split("#", 1)[0].strip()
+            if rest.startswith("[") and "]" not in rest:
+                array, item = full, 0
     return lines
 
 

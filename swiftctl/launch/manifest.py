@@ -2,6 +2,7 @@
 
 Written atomically as ``swiftctl-manifest.json`` in ms-swift's versioned run dir (``output_dir/vN-YYYYmmdd-HHMMSS/``)
 as soon as that dir appears, and again when the run ends (in ``output_dir`` when no run dir was ever created).
+On multi-node jobs node N>0 writes ``swiftctl-manifest.nodeN.json`` beside it.
 No secret appears in it: env and argv are redacted, secret variables are listed by name only.
 
 JSON fields (schema 1):
@@ -109,7 +110,9 @@ class Manifest:
         self.status = "interrupted" if interrupted else "succeeded" if exit_code == 0 else "failed"
 
     def write(self, directory: Path) -> Path:
-        path = directory / MANIFEST_NAME
+        # every node of a multi-node job shares the run dir: node 0 owns the manifest, others add their own
+        name = MANIFEST_NAME if self.node_rank == 0 else f"swiftctl-manifest.node{self.node_rank}.json"
+        path = directory / name
         atomic_write_text(path, json.dumps(asdict(self), ensure_ascii=False, indent=2) + "\n")
         return path
 

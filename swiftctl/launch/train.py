@@ -152,7 +152,7 @@ def launch(lj: LoadedJob, plan: LaunchPlan, *, resume: bool = False, profile: st
     out = plan.output_dir
     before = set(versioned_runs(out))
     out.mkdir(parents=True, exist_ok=True)
-    log = out / LOG_NAME
+    log = out / (LOG_NAME if plan.node_rank == 0 else f"swiftctl-train.node{plan.node_rank}.log")
     record = mf.Manifest(
         job={"path": str(lj.path), "sha256": mf.sha256_file(lj.path), "text": lj.path.read_text(encoding="utf-8"),
              "resolved": lj.job.model_dump(mode="json")},

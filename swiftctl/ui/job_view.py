@@ -22,6 +22,9 @@ def check_report(report: Any) -> None:
 
 def lint_warnings(issues: list[Any]) -> None:
     """Issues shown beside a dry run (stderr, so stdout stays a runnable script)."""
+    errors = sum(1 for i in issues if i.severity == "error")
+    if errors:
+        _say(f"note: `swiftctl job check` finds {errors} error(s) here; a real launch would stop on them:")
     for issue in issues:
         _say(f"{issue.severity}: {issue.location}: {issue.message} (fix: {issue.hint})")
 

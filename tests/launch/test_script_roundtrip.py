@@ -25,10 +25,12 @@ PLAIN = TEXT.filter(lambda s: not s.startswith("-"))
 NASTY = ["it's \"quoted\"", "$HOME `id` $(id) ${X:-y}", "line1\nline2\r\n", "你是一个名为沐雪的可爱AI女孩子", "-- --x", "\\", " "]
 
 
-def _job(system: str, model: str, data: str, project: str, exp: str, env_value: str, extra: str) -> LoadedJob:
+def _job(system: str, model: str, data: str, project: str, exp: str, env_value: str, extra: str,
+         other: str = "x") -> LoadedJob:
     job = Job.model_validate({
-        "model": {"path": model}, "data": {"train": [data], "system": system},
-        "output": {"dir": "/tmp/out"}, "tracking": {"backend": "swanlab", "project": project, "exp_name": exp},
+        "model": {"path": model, "model_type": other, "template": other},
+        "data": {"train": [data], "val": [data], "system": system}, "output": {"dir": f"/tmp/{other}"},
+        "tracking": {"backend": "swanlab", "project": project, "exp_name": exp, "workspace": other},
         "resources": {"gpus_per_node": 2, "env": {"MY_VAR": env_value}},
         "extra_args": ["--ddp_backend", extra]})
     return LoadedJob(job=job, path=Path("/tmp/job.toml"))
@@ -41,11 +43,11 @@ def _run(script: str, env_extra: dict[str, str] | None = None) -> dict:
     return json.loads(proc.stdout)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(system=TEXT | st.sampled_from(NASTY), model=TEXT, data=PLAIN | st.sampled_from(NASTY[:4]), project=TEXT,
-       exp=TEXT | st.sampled_from(NASTY), env_value=TEXT | st.sampled_from(NASTY), extra=PLAIN)
-def test_written_script_round_trips_through_bash(system, model, data, project, exp, env_value, extra):
-    plan = compile_plan(_job(system, model, data, project, exp, env_value, extra), bundled(4), extra_env={})
+       exp=TEXT | st.sampled_from(NASTY), env_value=TEXT | st.sampled_from(NASTY), extra=PLAIN, other=TEXT)
+def test_written_script_round_trips_through_bash(system, model, data, project, exp, env_value, extra, other):
+    plan = compile_plan(_job(system, model, data, project, exp, env_value, extra, other), bundled(4), extra_env={})
     printed = _run(render_script(plan, program=PRINTER))
     assert printed["argv"] == plan.argv[1:]
     for name, value in plan.env.items():
