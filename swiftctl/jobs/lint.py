@@ -208,8 +208,29 @@ def rule_swanlab_key(lj: LoadedJob) -> list[Issue]:
     return []
 
 
-RULES: tuple[Rule, ...] = (rule_paths, rule_batch, rule_max_length, rule_packing, rule_gpus, rule_lora_rank,
-                           rule_shared_output, rule_identity, rule_swanlab_key)
+def rule_rendezvous(lj: LoadedJob) -> list[Issue]:
+    r = lj.job.resources
+    if r.nodes > 1 and not r.master_addr:
+        return [_issue(lj, "multinode.no-master-addr", "warning", "no resources.master_addr: only `swiftctl train "
+                       "--slurm` can launch this job", "set resources.master_addr = \"<node 0 hostname>\"",
+                       "resources")]
+    return []
+
+
+def rule_swift_version(lj: LoadedJob) -> list[Issue]:
+    from swiftctl.jobs.swift_args import installed_swift
+
+    found = installed_swift()
+    if found is None or found[0].split(".")[0] == str(lj.job.major):
+        return []
+    return [_issue(lj, "version.mismatch", "error", f"the job targets ms-swift {lj.job.swift_version} but "
+                   f"{found[0]} is installed: its arguments would be rejected",
+                   f"set swift_version = \"{found[0].split('.')[0]}\" (and run `swiftctl job migrate {lj.path}`)",
+                   "swift_version")]
+
+
+RULES: tuple[Rule, ...] = (rule_swift_version, rule_paths, rule_batch, rule_max_length, rule_packing, rule_gpus,
+                           rule_lora_rank, rule_shared_output, rule_rendezvous, rule_identity, rule_swanlab_key)
 
 
 def rule_data(lj: LoadedJob) -> list[Issue]:

@@ -132,10 +132,17 @@ def preflight(lj: LoadedJob, plan: LaunchPlan, *, profile: str | None = None, sk
         except ImportError:
             run_doctor = None
         if run_doctor is not None:
-            report = run_doctor(profile=profile, require={"train"}, output_dir=plan.output_dir.parent)
-            errors += [SwiftctlError(f.what, hint=f.fix, location="doctor") for f in report.blocking()]
+            need = {"train", "track"} if lj.job.tracking.backend == "swanlab" else {"train"}
+            report = run_doctor(profile=profile, require=need, output_dir=_existing(plan.output_dir))
+            errors += [SwiftctlError(f.what, hint=f.fix, location="doctor") for f in report.blocking(need)]
     if errors:
         raise ErrorGroup(f"{lj.path}: preflight failed, nothing was launched", errors)
+
+
+def _existing(path: Path) -> Path:
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
 
 
 def launch(lj: LoadedJob, plan: LaunchPlan, *, resume: bool = False, profile: str | None = None,

@@ -218,3 +218,13 @@ def test_train_help_has_examples(cli):
     r = cli("train", "--help")
     assert r.exit_code == 0
     assert "swiftctl train jobs/muice.toml --dry-run" in r.stdout
+
+
+@pytest.mark.stack
+def test_a_3x_job_on_installed_4x_is_an_error(cli, tmp_path):
+    job = _job(tmp_path, 'swift_version = "3"\n' + _cpu_job(str(FIXTURE_MODEL), str(DATA / "muice-sample.jsonl")))
+    r = cli("job", "check", str(job))
+    assert r.exit_code == 1
+    assert r.stdout.splitlines()[:2] == [
+        f"error: {job}:1 (swift_version): the job targets ms-swift 3 but 4.6.0 is installed: its arguments "
+        "would be rejected", f'  fix: set swift_version = "4" (and run `swiftctl job migrate {job}`)']
