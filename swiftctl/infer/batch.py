@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shlex
 import tempfile
 from collections.abc import Callable, Mapping
@@ -96,12 +97,18 @@ def run_batch(target: Target, settings: Settings, val: Path, *, out: Path | None
                        seconds=seconds)
 
 
+_EXC_LINE = re.compile(r"^\s*([\w.]+(Error|Exception|Exit)): (.+)$")
+_KNOWN = (("max_lora_rank", "the LoRA rank is above vLLM's max_lora_rank: pass --merge, or train with lora.rank <= 16"),
+          ("does not recognize this architecture", "this model architecture is not supported by the installed stack"),
+          ("not supported", "vLLM cannot run this model: try --backend transformers"),
+          ("out of memory", "not enough memory for the model + KV cache: lower --max-model-len"))
+
+
 def _explain(tail: list[str]) -> str:
-    """The lines of the child's output that say why; vLLM's own words for the errors people hit most."""
-    text = "\n".join(tail)
-    for needle, why in (("max_lora_rank", "the LoRA rank is above vLLM's max_lora_rank"),
-                        ("not supported", "vLLM cannot run this model architecture"),
-                        ("out of memory", "not enough memory for the model + KV cache")):
-        if needle.lower() in text.lower():
-            return f"  cause: {why}\n" + "\n".join("  | " + ln for ln in tail[-8:])
-    return "\n".join("  | " + ln for ln in tail[-8:])
+    """One line saying why: the child's last exception line, with the plain cause for the errors people hit most."""
+    exc = next((m.group(1) + ": " + m.group(3) for ln in reversed(tail) if (m := _EXC_LINE.match(ln))), None)
+    text = "\n".join(tail).lower()
+    known = next((why for needle, why in _KNOWN if needle in text), None)
+    lines = [f"  cause: {known}"] if known else []
+    last = exc or next((ln.strip() for ln in reversed(tail) if ln.strip()), "no output")
+    return "\n".join([*lines, f"  last error: {last[:300]}"])

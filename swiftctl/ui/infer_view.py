@@ -19,12 +19,11 @@ def show_target(t, notes: list[str] | None = None) -> None:
 
 
 def progress_line() -> Callable[[str], None]:
-    """Show only ms-swift's progress and errors, not the whole engine log."""
+    """Say when ms-swift starts and where it saved; its whole log (and any traceback) stays out of the way."""
+    err().print(Text("running swift infer (a vLLM engine takes ~1 min to start on CPU)...", style="dim"))
+
     def show(line: str) -> None:
-        low = line.lower()
-        if line.startswith("[INFO:swift] args:"):
-            return
-        if "error" in low or "traceback" in low or line.startswith("run sh:") or "result_path" in low:
+        if "result_path" in line and "saved" in line:
             err().print(Text(line[:300], style="dim"))
     return show
 

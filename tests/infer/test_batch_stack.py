@@ -46,3 +46,20 @@ def test_cli_eval_writes_report_and_passes_default_gate(cli, trained_lora_run, t
               "--max-new-tokens", "8", "--min-name-rate", "1")
     assert res.exit_code == 1
     assert "error: eval gate failed: answers to its name in 0/2 identity questions (< 1)" in res.stderr
+
+
+def test_a_model_ms_swift_cannot_run_is_one_clear_error(cli, tmp_path):
+    model = tmp_path / "weird"
+    model.mkdir()
+    (model / "config.json").write_text(json.dumps({"architectures": ["NoSuchForCausalLM"], "model_type": "nosuch"}))
+    res = cli("infer", "--model", str(model), "--val", str(SAMPLE_VAL), "--out", str(tmp_path / "r.jsonl"))
+    assert res.exit_code == 1
+    lines = res.stderr.splitlines()
+    assert lines[:3] == [f"model: {model}", "system prompt (none): (template default)",
+                         "running swift infer (a vLLM engine takes ~1 min to start on CPU)..."]
+    assert lines[3].startswith("error: swift infer failed (exit ")
+    assert lines[4] == "  cause: this model architecture is not supported by the installed stack"
+    assert lines[5].startswith("  last error: ValueError: The checkpoint you are trying to load has model type `nosuch`")
+    assert lines[6].startswith("  fix: run it by hand to see everything: ")
+    assert len(lines) == 7 and "Traceback" not in res.stderr
+    assert not (tmp_path / "r.jsonl").exists()
