@@ -7,6 +7,7 @@ opt-in (--min-rouge-l, --min-bleu, --min-name-rate), since a small or briefly tr
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -162,12 +163,19 @@ def evaluate(target: Target, settings: Settings, val: Path, *, gate: Gate, out: 
     return report
 
 
-def write_report(report: EvalReport, out: Path) -> None:
-    from swiftctl.ui.console import to_jsonable  # plain-data conversion only (no rich needed at call sites)
+def report_dict(report: EvalReport) -> dict[str, Any]:
+    """Plain JSON data (paths as strings), with the derived values a reader wants (passed, name rates)."""
+    data = json.loads(json.dumps(dataclasses.asdict(report), default=str, ensure_ascii=False))
+    data["summary"]["name_rate"] = report.summary.name_rate
+    if report.baseline is not None:
+        data["baseline"]["name_rate"] = report.baseline.name_rate
+    return data | {"passed": report.passed}
 
+
+def write_report(report: EvalReport, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     report.out = out
-    data = to_jsonable(report) | {"passed": report.passed}
+    data = report_dict(report)
     atomic_write_text(out / "eval.json", json.dumps(data, ensure_ascii=False, indent=2) + "\n")
     with atomic_open(out / "rows.jsonl") as fh:
         for row in data["rows"]:

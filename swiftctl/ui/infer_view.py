@@ -53,9 +53,9 @@ def server_ready(info) -> None:
 
 def show_eval(report, *, as_json: bool = False) -> None:
     if as_json:
-        from swiftctl.ui.console import to_jsonable
+        from swiftctl.infer.evaluate import report_dict
 
-        print_json(to_jsonable(report) | {"passed": report.passed})
+        print_json(report_dict(report))
         return
     _notes(report.notes)
     table = Table(title="eval", show_lines=False)
