@@ -31,6 +31,7 @@ $(STAMPS)/fixtures: $(STAMPS)/stack
 demo: setup
 	$(BIN)/swiftctl doctor --profile cpu --require train,infer
 	$(BIN)/swiftctl data check jobs/data/muice-sample.jsonl --model $(FIXTURES)/tiny-qwen2 --max-length 512
+	rm -rf demo-runs
 	$(BIN)/swiftctl train jobs/demo.toml
 	$(BIN)/swiftctl report demo-runs/demo --out demo-runs/report
 	$(BIN)/swiftctl infer demo-runs/demo --val jobs/data/muice-sample-val.jsonl --out demo-runs/infer.jsonl
