@@ -10,9 +10,17 @@ from swiftctl.data.reader import RowProblem
 _SIDE = {"user": "u", "tool_response": "u", "assistant": "a", "tool_call": "a"}
 _TOOLS = ("tool_call", "tool_response")
 # Cheap pre-filter on the raw line: placeholders, escaped control characters (\u0000-\u001f but \t \n \r), DEL.
-SUSPECT = re.compile(rb"\{\{(?:NAME|AUTHOR)\}\}|\\u00(?:0[0-8bBcCeEfF]|1[0-9a-fA-F]|7[fF])|\x7f")
+_RAW_PARTS = (rb"\{\{(?:NAME|AUTHOR)\}\}", rb"\\u00(?:0[0-8bBcCeEfF]|1[0-9a-fA-F]|7[fF])")
+SUSPECT = re.compile(b"|".join((*_RAW_PARTS, rb"\x7f")))
+_RAW_SEARCHES = tuple(re.compile(part).search for part in _RAW_PARTS)  # each with a literal prefix: fast scans
 _PLACEHOLDER = re.compile(r"\{\{(?:NAME|AUTHOR)\}\}")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def suspect(raw: bytes) -> bool:
+    """``SUSPECT.search(raw)`` as a bool, several times faster (a memchr and two literal-prefix scans)."""
+    placeholder, escaped = _RAW_SEARCHES
+    return raw.find(b"\x7f") >= 0 or escaped(raw) is not None or placeholder(raw) is not None
 
 
 def check_turns(turns: list[Turn], *, structural_only: bool = False) -> list[RowProblem]:
