@@ -49,3 +49,13 @@ def test_serve_until_ctrl_c(trained_lora_run, tmp_path):
     _gone, alive = psutil.wait_procs(family, timeout=30)
     assert not alive, alive
     assert not health_ok(f"http://127.0.0.1:{port}/health")
+
+
+def test_interactive_chat_reads_the_terminal_and_exits(trained_lora_run):
+    """Interactive `swiftctl infer RUN` hands stdin to ms-swift's chat loop; `exit` ends it with code 0."""
+    proc = subprocess.run([sys.executable, "-m", "swiftctl", "infer", str(trained_lora_run.parent), "--backend",
+                           "transformers", "--max-new-tokens", "4"], cwd=REPO, input="你是谁\nexit\n", text=True,
+                          capture_output=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "system prompt (args.json): '你是一个名为沐雪的可爱AI女孩子'" in proc.stderr
+    assert proc.stdout.count("<<< ") == 2, proc.stdout[-2000:]  # one prompt answered, then `exit` at the second
