@@ -29,20 +29,23 @@ def messages_turns(row: Any) -> int:
     """``{"messages": [system?, user, assistant, ...]}`` with non-empty string contents."""
     try:
         msgs = row["messages"]
+        n = len(msgs)
         if msgs.__class__ is not list:
             return -1
-        n = len(msgs)
         if n == 3:
             s, u, a = msgs
-            s, q, r = s["content"], u["content"], a["content"]
-            return 1 if (s.__class__ is str and q.strip() and r.strip() and "{" not in s and "{" not in q
-                         and "{" not in r and msgs[0]["role"] == "system" and u["role"] == "user"
-                         and a["role"] == "assistant") else -1
+            if s["role"] == "system" and u["role"] == "user" and a["role"] == "assistant":
+                s, q, r = s["content"], u["content"], a["content"]
+                if s.__class__ is str and q.strip() and r.strip() and "{" not in s and "{" not in q and "{" not in r:
+                    return 1
+            return -1
         if n == 2:
             u, a = msgs
-            q, r = u["content"], a["content"]
-            return 1 if (q.strip() and r.strip() and "{" not in q and "{" not in r and u["role"] == "user"
-                         and a["role"] == "assistant" and _system_ok(row)) else -1
+            if u["role"] == "user" and a["role"] == "assistant":
+                q, r = u["content"], a["content"]
+                if q.strip() and r.strip() and "{" not in q and "{" not in r and _system_ok(row):
+                    return 1
+            return -1
         if not n:
             return -1
         first = msgs[0]
