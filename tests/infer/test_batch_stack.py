@@ -63,3 +63,14 @@ def test_a_model_ms_swift_cannot_run_is_one_clear_error(cli, tmp_path):
     assert lines[6].startswith("  fix: run it by hand to see everything: ")
     assert len(lines) == 7 and "Traceback" not in res.stderr
     assert not (tmp_path / "r.jsonl").exists()
+
+
+def test_cli_eval_baseline_side_by_side(cli, trained_lora_run, tmp_path):
+    res = cli("eval", str(trained_lora_run.parent), "--val", str(SAMPLE_VAL), "--backend", "transformers",
+              "--max-new-tokens", "4", "--baseline", "--out", str(tmp_path / "eval"))
+    assert res.exit_code == 0, res.stderr[-3000:]
+    report = json.loads((tmp_path / "eval" / "eval.json").read_text())
+    assert report["baseline"]["rows"] == report["summary"]["rows"] == 6
+    assert all(row["baseline"] is not None and isinstance(row["baseline"]["response"], str) for row in report["rows"])
+    assert "baseline: ROUGE-L " in res.stdout
+    assert "| baseline |" in (tmp_path / "eval" / "eval.md").read_text()

@@ -138,3 +138,9 @@ def test_merge_reuses_a_complete_merged_model_and_keeps_the_persona(lora_run):
     argv = p.model_args(merged)
     assert argv == ["--model", str(dest), "--model_type", "qwen2", "--template", "qwen2_5",
                     "--system", "你是一个名为沐雪的可爱AI女孩子"]
+
+
+def test_baseline_is_the_base_model_with_the_same_persona(lora_run, model_dir):
+    t = resolve_target(lora_run()).base()
+    assert p.model_args(t) == ["--model", str(model_dir), "--model_type", "qwen2", "--template", "qwen2_5",
+                               "--system", "你是一个名为沐雪的可爱AI女孩子"]
