@@ -44,8 +44,12 @@ lint: $(STAMPS)/venv
 test: setup lint
 	$(BIN)/python -m pytest -q
 
+# Speed targets live in scripts that print figures and ratios against baselines measured in the same run.
 bench: setup
 	$(BIN)/python benchmarks/startup.py
+	$(BIN)/python benchmarks/data_check.py
+	$(BIN)/python benchmarks/data_tokens.py
+	$(BIN)/python benchmarks/infer_throughput.py
 
 clean:
 	rm -rf $(STAMPS) $(FIXTURES) demo-runs
