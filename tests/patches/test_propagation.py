@@ -19,8 +19,10 @@ from transformers.activations import PytorchGELUTanh, GELUTanh
 from swiftctl.patches import runtime
 ok = torch.tensor([1 if PytorchGELUTanh is GELUTanh else 0])
 dist.all_reduce(ok)
-print(f"RANK {dist.get_rank()}/{dist.get_world_size()}: alias={PytorchGELUTanh is GELUTanh} "
-      f"state={runtime.STATE['gelu-tanh-alias']} ranks_ok={int(ok)}", flush=True)
+report = (f"RANK {dist.get_rank()}/{dist.get_world_size()}: alias={PytorchGELUTanh is GELUTanh} "
+          f"state={runtime.STATE['gelu-tanh-alias']} ranks_ok={int(ok)}")
+# One file per rank: two ranks printing to one pipe can interleave their lines.
+open(f"rank{dist.get_rank()}.txt", "w").write(report)
 dist.destroy_process_group()
 '''
 
@@ -35,7 +37,7 @@ def test_patch_is_active_in_every_torchrun_rank(tmp_path, clean_env):
     code = run_torchrun([str(script)], nproc_per_node=2, env=env, cwd=tmp_path, echo=False, on_line=lines.append,
                         log_path=tmp_path / "torchrun.log")
     assert code == 0, "\n".join(lines[-60:])
-    ranks = sorted(line[line.index("RANK "):] for line in lines if "RANK " in line)
+    ranks = [(tmp_path / f"rank{rank}.txt").read_text() for rank in range(2)]
     assert ranks == ["RANK 0/2: alias=True state=applied ranks_ok=2", "RANK 1/2: alias=True state=applied ranks_ok=2"]
 
 
