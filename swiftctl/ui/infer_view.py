@@ -51,6 +51,14 @@ def server_ready(info) -> None:
     err().print(Text("Ctrl-C stops it."))
 
 
+_CELL_CHARS = 90  # a table row stays a few lines; eval.json / eval.md keep the full text
+
+
+def _clip(text: str) -> str:
+    text = text.replace("\n", "⏎")
+    return text if len(text) <= _CELL_CHARS else text[: _CELL_CHARS - 1] + "…"
+
+
 def show_eval(report, *, as_json: bool = False) -> None:
     if as_json:
         from swiftctl.infer.evaluate import report_dict
@@ -67,10 +75,10 @@ def show_eval(report, *, as_json: bool = False) -> None:
         a = row.model
         flags = ",".join(f for f, on in (("qwen", a.claims_qwen), ("placeholder", a.placeholder),
                                          ("name", a.says_name)) if on)
-        cells = [str(row.index), row.prompt, row.reference, a.response.replace("\n", "⏎"), f"{a.rouge_l:.3f}",
+        cells = [str(row.index), _clip(row.prompt), _clip(row.reference), _clip(a.response), f"{a.rouge_l:.3f}",
                  f"{a.bleu:.1f}", flags]
         if report.baseline:
-            cells.append(row.baseline.response.replace("\n", "⏎") if row.baseline else "")
+            cells.append(_clip(row.baseline.response) if row.baseline else "")
         table.add_row(*(Text(c) for c in cells))
     out().print(table)
     s = report.summary
