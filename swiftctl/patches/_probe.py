@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.metadata
 import importlib.util
 from pathlib import Path
 
+from swiftctl.envcheck.installed import installed_version
+
 
 def dist_version(name: str) -> str | None:
-    try:
-        return importlib.metadata.version(name)
-    except importlib.metadata.PackageNotFoundError:
-        return None
+    version = installed_version(name)
+    return None if version is None else str(version)
 
 
 def module_file(module: str) -> Path | None:
