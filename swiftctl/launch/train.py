@@ -39,17 +39,14 @@ class TrainResult:
 
 def environment_additions(lj: LoadedJob) -> dict[str, str]:
     """Patch environment (every torchrun worker) + the CPU profile's runtime env, as additions to os.environ."""
+    from swiftctl.envcheck.profiles import load_profile
+    from swiftctl.patches import patch_environment
+
     base = dict(os.environ)
     extra: dict[str, str] = {}
     if lj.job.resources.device == "cpu":
-        with contextlib.suppress(Exception):
-            from swiftctl.envcheck.profiles import load_profile
-
+        with contextlib.suppress(SwiftctlError):  # the profile is an extra: env/ may be absent from a packaged install
             extra.update(load_profile("cpu").runtime_env)
-    try:
-        from swiftctl.patches import patch_environment
-    except ImportError:
-        return extra
     patched = patch_environment(base)
     extra.update({k: v for k, v in patched.items() if base.get(k) != v})
     return extra
