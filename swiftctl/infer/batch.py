@@ -29,25 +29,11 @@ class BatchResult:
 
 def count_rows(val: Path) -> int:
     """Non-blank JSON lines in the val file; an unreadable/empty file is a clear error before any engine starts."""
-    try:
-        from swiftctl.data.formats import iter_conversations  # type: ignore[attr-defined]
-    except ImportError:  # the data engineer's reader: used when present, else a minimal JSONL check
-        iter_conversations = None
+    from swiftctl.data.formats import iter_conversations
+
     if not val.is_file():
         raise SwiftctlError(f"{val} does not exist", hint="pass a JSONL validation file with --val", location=str(val))
-    if iter_conversations is not None:
-        n = sum(1 for _ in iter_conversations(val))
-    else:
-        n = 0
-        for lineno, line in enumerate(val.read_text(encoding="utf-8").splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                json.loads(line)
-            except ValueError as exc:
-                raise SwiftctlError(f"not valid JSON: {exc}", hint="swiftctl data check FILE",
-                                    location=f"{val}:{lineno}") from exc
-            n += 1
+    n = sum(1 for _ in iter_conversations(val))
     if n == 0:
         raise SwiftctlError(f"{val} has no rows", hint="pass a validation file with at least one conversation",
                             location=str(val))

@@ -234,11 +234,9 @@ RULES: tuple[Rule, ...] = (rule_swift_version, rule_paths, rule_batch, rule_max_
 
 
 def rule_data(lj: LoadedJob) -> list[Issue]:
-    """`swiftctl data check` on the local dataset files (skipped when the data package is not there)."""
-    try:
-        from swiftctl.data.check import check_files
-    except ImportError:
-        return []
+    """`swiftctl data check` on the local dataset files."""
+    from swiftctl.data.check import check_files
+
     d, m = lj.job.data, lj.job.model
     train = [lj.local(e.split("#", 1)[0]) for e in d.train if is_local_dataset(e)]
     val = [lj.local(e.split("#", 1)[0]) for e in d.val if is_local_dataset(e)]
@@ -253,10 +251,7 @@ def rule_data(lj: LoadedJob) -> list[Issue]:
     out = []
     for sev, problems in (("error", report.errors), ("warning", report.warnings)):
         for p in problems:
-            text = getattr(p, "message", None) or getattr(p, "what", None) or str(p)
-            hint = getattr(p, "hint", None) or getattr(p, "fix", None) or "run `swiftctl data check` on the file"
-            where = getattr(p, "location", None) or lj.where("data.train")
-            out.append(Issue("data.check", sev, text, hint, str(where)))  # type: ignore[arg-type]
+            out.append(Issue("data.check", sev, p.message, p.fix, p.location))
     return out
 
 

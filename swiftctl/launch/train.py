@@ -124,14 +124,11 @@ def preflight(lj: LoadedJob, plan: LaunchPlan, *, profile: str | None = None, sk
     errors = [SwiftctlError(i.message, hint=i.hint, location=i.location)
               for i in lint_job(lj, for_target(lj.job.swift_version)).errors]
     if not skip_doctor:
-        try:
-            from swiftctl.envcheck.doctor import run_doctor
-        except ImportError:
-            run_doctor = None
-        if run_doctor is not None:
-            need = {"train", "track"} if lj.job.tracking.backend == "swanlab" else {"train"}
-            report = run_doctor(profile=profile, require=need, output_dir=_existing(plan.output_dir))
-            errors += [SwiftctlError(f.what, hint=f.fix, location="doctor") for f in report.blocking(need)]
+        from swiftctl.envcheck.doctor import run_doctor
+
+        need = {"train", "track"} if lj.job.tracking.backend == "swanlab" else {"train"}
+        report = run_doctor(profile=profile, require=need, output_dir=_existing(plan.output_dir))
+        errors += [SwiftctlError(f.what, hint=f.fix, location="doctor") for f in report.blocking(need)]
     if errors:
         raise ErrorGroup(f"{lj.path}: preflight failed, nothing was launched", errors)
 
