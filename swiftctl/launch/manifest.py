@@ -35,6 +35,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from swiftctl.errors import SwiftctlError
 from swiftctl.fsutil import atomic_write_text
 from swiftctl.secrets import redact_argv, redact_env
 
@@ -75,7 +76,7 @@ def git_state(where: Path) -> dict[str, Any] | None:
         if not head.ok:
             return None
         status = capture(["git", "-C", str(where), "status", "--porcelain", "--untracked-files=no"], timeout=20)
-    except Exception:
+    except SwiftctlError:  # git missing or hung: the manifest records no commit
         return None
     return {"commit": head.stdout.strip(), "dirty": bool(status.stdout.strip())}
 
