@@ -16,8 +16,8 @@ $(STAMPS)/venv: pyproject.toml
 	$(BIN)/python -m pip install -q --config-settings editable_mode=compat -e '.[plot,eval,dev]'
 	@touch $@
 
-# The pinned heavy stack, installed by swiftctl itself from env/cpu.toml (torch first, pinned).
-$(STAMPS)/stack: $(STAMPS)/venv env/cpu.toml
+# The pinned heavy stack, installed by swiftctl itself from swiftctl/resources/profiles/cpu.toml (torch first, pinned).
+$(STAMPS)/stack: $(STAMPS)/venv swiftctl/resources/profiles/cpu.toml
 	$(BIN)/swiftctl env install cpu --yes
 	@touch $@
 

@@ -10,7 +10,7 @@ import typer
 from swiftctl.cli.options import JsonOpt
 
 data_app = typer.Typer(name="data", no_args_is_help=True, rich_markup_mode=None,
-                       help="Check, preview and convert jsonl datasets (formats: datasets_spec/).")
+                       help="Check, preview and convert jsonl datasets (formats: swiftctl/resources/datasets_spec/).")
 
 FormatOpt = Annotated[str | None, typer.Option(
     "--format", "-f", help="Read every row as this format instead of detecting it: messages, sharegpt, "
@@ -38,7 +38,7 @@ def check(
     strict: Annotated[bool, typer.Option("--strict", help="Treat warnings as errors.")] = False,
     json_: JsonOpt = False,
 ) -> None:
-    """Report every problem ms-swift would hit, with file:line, a rule code (datasets_spec/rules.json) and a fix.
+    """Report every problem ms-swift would hit, with file:line, a rule code (swiftctl/resources/datasets_spec/rules.json) and a fix.
 
     Streams any size in constant memory. With --model, counts tokens with the model's tokenizer and chat template
     and reports rows ms-swift would drop at --max-length. Exit 0: no errors (warnings allowed unless --strict);

@@ -1,4 +1,4 @@
-"""`swiftctl env`: pin profiles (env/*.toml): list, show, constraints, install."""
+"""`swiftctl env`: pin profiles (swiftctl/resources/profiles/*.toml): list, show, constraints, install."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ NameArg = Annotated[str, typer.Argument(metavar="NAME", help="Profile name (swif
 
 @env_app.command("list")
 def list_(json_: JsonOpt = False) -> None:
-    """List the pin profiles in env/.
+    """List the pin profiles (shipped in the package, or $SWIFTCTL_ENV_DIR).
 
     Example:
 

@@ -10,5 +10,5 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON 
 ProfileOpt = Annotated[
     str | None,
     typer.Option("--profile", "-p", envvar="SWIFTCTL_PROFILE",
-                 help="Pin profile from env/ (e.g. cpu, swift4-gpu). Inferred from the installed packages when omitted."),
+                 help="Pin profile (e.g. cpu, swift4-gpu). Inferred from the installed packages when omitted."),
 ]

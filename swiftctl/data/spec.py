@@ -1,4 +1,4 @@
-"""The dataset format specs as data: JSON Schemas and rules from ``datasets_spec/``.
+"""The dataset format specs as data: JSON Schemas and rules from ``swiftctl/resources/datasets_spec/``.
 
 The checker takes format detection keys, aliases and role names from each schema's ``x-swiftctl`` block, and
 rule severities and fixes from ``rules.json``, so the published specs and the validator cannot drift apart.
@@ -13,18 +13,19 @@ from functools import cache
 from pathlib import Path
 
 from swiftctl.errors import SwiftctlError
+from swiftctl.resources import resource_dir
 
 # Detection order: the first format whose keys a row has wins (ms-swift's AutoPreprocessor order).
 FORMAT_NAMES = ("messages", "sharegpt", "sharegpt-classic", "alpaca", "prompt-completion", "query-response")
 
 
 def spec_dir() -> Path:
-    """``$SWIFTCTL_DATASETS_SPEC`` or the repository's ``datasets_spec/``."""
+    """``$SWIFTCTL_DATASETS_SPEC`` (a user's override) or the specs shipped in the package (swiftctl/resources/datasets_spec)."""
     env = os.environ.get("SWIFTCTL_DATASETS_SPEC")
-    path = Path(env) if env else Path(__file__).resolve().parents[2] / "datasets_spec"
+    path = Path(env) if env else resource_dir("datasets_spec")
     if not (path / "rules.json").is_file():
-        raise SwiftctlError(f"dataset specs not found in {path}",
-                            hint="run from a swiftctl checkout or set SWIFTCTL_DATASETS_SPEC to its datasets_spec/")
+        raise SwiftctlError(f"dataset specs not found in {path} (no rules.json)",
+                            hint="unset SWIFTCTL_DATASETS_SPEC, or point it at a copy of swiftctl/resources/datasets_spec")
     return path
 
 

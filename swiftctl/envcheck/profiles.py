@@ -1,8 +1,8 @@
-"""Pin profiles: one TOML file per profile in ``env/``, validated with pydantic.
+"""Pin profiles: one TOML file per profile in ``swiftctl/resources/profiles/``, validated with pydantic.
 
 A profile is the table of versions a stack is known to work with (range, recommended version, the capabilities
 each package is needed for), the pip steps that install it in an order that works (torch first, pinned), the
-runtime environment variables it needs, and data rules for known-bad combinations (``env/rules/*.toml``).
+runtime environment variables it needs, and data rules for known-bad combinations (``profiles/rules/*.toml``).
 A malformed file is reported with its path and the TOML key, all problems at once.
 """
 
@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from swiftctl.envcheck.findings import CAPABILITIES
 from swiftctl.errors import ErrorGroup, SwiftctlError, UsageError
+from swiftctl.resources import resource_dir
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -30,9 +31,9 @@ Capability = Literal["train", "infer", "eval", "track", "webui"]
 
 
 def env_dir() -> Path:
-    """``$SWIFTCTL_ENV_DIR`` or the repository's ``env/`` (beside the package in an editable install)."""
+    """``$SWIFTCTL_ENV_DIR`` (a user's own profiles) or the profiles shipped in the package (swiftctl/resources/profiles)."""
     override = os.environ.get("SWIFTCTL_ENV_DIR")
-    return Path(override) if override else Path(__file__).resolve().parents[2] / "env"
+    return Path(override) if override else resource_dir("profiles")
 
 
 def _spec(value: str) -> str:

@@ -1,6 +1,6 @@
 """Doctor rules: each function looks at what is installed (metadata only) and returns findings.
 
-Version tables and known-bad combinations are data (env/*.toml, env/rules/*.toml); the rules here are the ones
+Version tables and known-bad combinations are data (resources/profiles/*.toml, resources/profiles/rules/*.toml); the rules here are the ones
 that need computation: comparing one package's Requires-Dist or build against another installed package.
 """
 
@@ -64,7 +64,7 @@ def python_version(profile: Profile, python: str) -> list[Finding]:
 
 
 def data_rules(rules: list[Rule], path: Path_) -> list[Finding]:
-    """Rules from env/rules/*.toml: fire when every requirement in `when` is met by an installed package."""
+    """Rules from profiles/rules/*.toml: fire when every requirement in `when` is met by an installed package."""
     out = []
     for rule in rules:
         hits = []

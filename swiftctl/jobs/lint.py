@@ -257,7 +257,7 @@ def rule_data(lj: LoadedJob) -> list[Issue]:
 
 def lint_job(lj: LoadedJob, args: ArgList, *, data: bool = True) -> LintReport:
     """Run every rule (and the compile-time argument checks) and collect the issues."""
-    from swiftctl.launch.plan import compile_plan
+    from swiftctl.jobs.compile import compile_plan
 
     report = LintReport(job=str(lj.path))
     try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Sequence
 
-from swiftctl.launch.plan import LaunchPlan
+from swiftctl.jobs.compile import LaunchPlan
 from swiftctl.secrets import is_secret_name, redact_argv
 
 _SLURM_RENDEZVOUS = ("NODE_RANK", "MASTER_ADDR", "NNODES")

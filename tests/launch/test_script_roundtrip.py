@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from swiftctl.jobs.load import LoadedJob
 from swiftctl.jobs.schema import Job
 from swiftctl.jobs.swift_args import bundled
-from swiftctl.launch.plan import compile_plan
+from swiftctl.jobs.compile import compile_plan
 from swiftctl.launch.script import render_script, render_slurm
 
 PRINTER = [sys.executable, "-c",
