@@ -63,7 +63,10 @@ def train(
 
 
 @job_app.command("check")
-def check(job: JobArg, json_out: JsonOpt = False) -> None:
+def check(jobs: Annotated[list[Path], typer.Argument(help="Job file(s) (TOML), e.g. jobs/demo.toml.", show_default=False)],
+          json_out: JsonOpt = False,
+          offline: Annotated[bool, typer.Option("--offline", help="Check only what needs neither the model nor the "
+                                                "data (CI lint runners); list what was skipped.")] = False) -> None:
     """Lint a job: arguments, batch size, lengths, GPUs, LoRA rank, storage, datasets (exit 1 on errors).
 
     Examples:
@@ -71,19 +74,25 @@ def check(job: JobArg, json_out: JsonOpt = False) -> None:
       swiftctl job check jobs/muice.toml
 
       swiftctl job check jobs/demo.toml --json
+
+      swiftctl job check --offline jobs/*.toml   # on a runner without the model and the data
     """
     from swiftctl.jobs.lint import lint_job
     from swiftctl.jobs.load import load_job
     from swiftctl.jobs.swift_args import for_target
     from swiftctl.ui import job_view
 
-    lj = load_job(job)
-    report = lint_job(lj, for_target(lj.job.swift_version))
+    reports = []
+    for job in jobs:
+        lj = load_job(job)
+        reports.append(lint_job(lj, for_target(lj.job.swift_version), offline=offline))
     if json_out:
-        job_view.print_json({"job": report.job, "ok": report.ok, "issues": report.issues})
+        docs = [{"job": r.job, "ok": r.ok, "issues": r.issues, "skipped": r.skipped} for r in reports]
+        job_view.print_json(docs[0] if len(docs) == 1 else docs)
     else:
-        job_view.check_report(report)
-    if not report.ok:
+        for report in reports:
+            job_view.check_report(report)
+    if not all(r.ok for r in reports):
         raise typer.Exit(1)
 
 

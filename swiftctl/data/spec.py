@@ -39,10 +39,24 @@ class Rule:
     ms_swift: str  # drop | crash | trains-wrong | keep
 
 
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:  # a user's override (SWIFTCTL_DATASETS_SPEC) broken or incomplete
+        raise SwiftctlError(f"cannot read dataset spec: {exc}", location=str(path),
+                            hint="fix the file, or unset SWIFTCTL_DATASETS_SPEC to use the specs shipped with "
+                                 "swiftctl") from exc
+
+
 @cache
 def rules() -> dict[str, Rule]:
-    data = json.loads((spec_dir() / "rules.json").read_text(encoding="utf-8"))
-    return {code: Rule(code=code, **fields) for code, fields in data["rules"].items()}
+    path = spec_dir() / "rules.json"
+    try:
+        return {code: Rule(code=code, **fields) for code, fields in _read_json(path)["rules"].items()}
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise SwiftctlError(f"not a rules file ({exc!r}): expected a \"rules\" object of code -> "
+                            "{name, severity, what, fix, ms_swift}", location=str(path),
+                            hint="compare with swiftctl/resources/datasets_spec/rules.json") from exc
 
 
 @cache
@@ -51,9 +65,13 @@ def schema(fmt: str) -> dict:
     if fmt not in FORMAT_NAMES:
         raise SwiftctlError(f"unknown dataset format {fmt!r}", hint=f"use one of: {', '.join(FORMAT_NAMES)}",
                             exit_code=2)
-    return json.loads((spec_dir() / f"{fmt}.schema.json").read_text(encoding="utf-8"))
+    return _read_json(spec_dir() / f"{fmt}.schema.json")
 
 
 def hints(fmt: str) -> dict:
     """The ``x-swiftctl`` block of a format's schema: detection keys, aliases, role names."""
-    return schema(fmt)["x-swiftctl"]
+    block = schema(fmt).get("x-swiftctl")
+    if not isinstance(block, dict):
+        raise SwiftctlError("no \"x-swiftctl\" block (format detection keys)", location=str(spec_dir() / f"{fmt}.schema.json"),
+                            hint="compare with swiftctl/resources/datasets_spec/messages.schema.json")
+    return block

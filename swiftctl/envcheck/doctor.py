@@ -28,8 +28,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from packaging.utils import canonicalize_name
+
 from swiftctl.envcheck import installed as inst
 from swiftctl.envcheck import probe, rules
+from swiftctl.envcheck.capabilities import capability_findings
 from swiftctl.envcheck.findings import Finding, Severity
 from swiftctl.envcheck.profiles import Profile, check_capabilities, list_profiles, load_profile, load_rules
 
@@ -140,6 +143,8 @@ def run_doctor(profile: str | None = None, require: set[str] | frozenset[str] = 
                                 "only generic rules were checked", "swiftctl env install cpu   # or another profile"))
     findings += rules.data_rules(load_rules(), path) + rules.swift_requires(path) + rules.torch_companions(path)
     findings += rules.flash_attn_build(path) + rules.hardware(prof, gpus, build)
+    listed = {canonicalize_name(p.name) for p in prof.packages} if prof else set()
+    findings += capability_findings(require, listed, name, path)
     findings += _disk(disk)
     if path is None:  # patch checks look at the live interpreter; a fake path (tests) has nothing for them
         findings += _patch_findings()

@@ -33,7 +33,16 @@ Capability = Literal["train", "infer", "eval", "track", "webui"]
 def env_dir() -> Path:
     """``$SWIFTCTL_ENV_DIR`` (a user's own profiles) or the profiles shipped in the package (swiftctl/resources/profiles)."""
     override = os.environ.get("SWIFTCTL_ENV_DIR")
-    return Path(override) if override else resource_dir("profiles")
+    if not override:
+        return resource_dir("profiles")
+    path = Path(override)
+    # A wrong override must not read as "no profiles" / "no known-bad rules": that is a false green in CI.
+    if not any(path.glob("*.toml")):
+        what = "does not exist" if not path.is_dir() else "has no profile (*.toml)"
+        raise SwiftctlError(f"SWIFTCTL_ENV_DIR={override} {what}", location=str(path),
+                            hint=f"unset SWIFTCTL_ENV_DIR, or copy the shipped profiles there: "
+                                 f"cp -r {resource_dir('profiles')}/. {path}/")
+    return path
 
 
 def _spec(value: str) -> str:
@@ -176,9 +185,10 @@ def load_profile(name: str) -> Profile:
 
 
 def load_rules() -> list[Rule]:
-    """Known-bad combinations shared by every profile, from ``env/rules/*.toml`` (``[[rule]]`` tables)."""
+    """Known-bad combinations shared by every profile, from ``rules/*.toml`` (``[[rule]]`` tables) beside the profiles."""
     rules: list[Rule] = []
-    for path in sorted((env_dir() / "rules").glob("*.toml")):
+    own = env_dir() / "rules"  # an override without rules/ keeps the shipped known-bad rules, never none
+    for path in sorted((own if own.is_dir() else resource_dir("profiles") / "rules").glob("*.toml")):
         data = _read_toml(path)
         for i, item in enumerate(data.get("rule", [])):
             try:

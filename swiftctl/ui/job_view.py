@@ -15,6 +15,7 @@ def check_report(report: Any) -> None:
     lines = []
     for issue in report.issues:
         lines += [f"{issue.severity}: {issue.location}: {issue.message}", f"  fix: {issue.hint}"]
+    lines += [f"skipped (--offline): {what}" for what in getattr(report, "skipped", ())]
     verdict = "ok" if report.ok else "FAILED"
     lines.append(f"{report.job}: {verdict} ({len(report.errors)} error(s), {len(report.warnings)} warning(s))")
     script("\n".join(lines) + "\n")
