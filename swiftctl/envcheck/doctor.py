@@ -12,7 +12,9 @@ JSON schema (``swiftctl doctor --json``), ``schema_version`` 1; fields are only 
                  "ram_total_gib", "ram_available_gib"},
       "disk": {"path", "exists", "writable", "free_gib"},        # where outputs go
       "gpu": {"status": "ok|absent|timeout|failed|garbage", "detail": str,
-              "gpus": [{"index", "name", "memory_mib", "driver", "compute_cap"}]},
+              "gpus": [{"index", "name", "memory_mib", "driver", "compute_cap", "memory_used_mib",
+                        "processes": [{"pid", "name", "used_memory_mib"}]}],
+              "usage_status": "ok|skipped|timeout|failed|garbage|absent", "usage_detail": str},
       "torch_build": "cpu" | "cu128" | null,
       "packages": {"torch": "2.13.0+cpu", "vllm": null, ...},   # null = not installed
       "env": {"VLLM_PLUGINS": "none", "HF_TOKEN": "***", ...},   # secrets redacted
@@ -34,6 +36,7 @@ from swiftctl.envcheck import installed as inst
 from swiftctl.envcheck import probe, rules
 from swiftctl.envcheck.capabilities import capability_findings
 from swiftctl.envcheck.findings import Finding, Severity
+from swiftctl.envcheck.gpu_usage import usage_findings
 from swiftctl.envcheck.profiles import Profile, check_capabilities, list_profiles, load_profile, load_rules
 
 SCHEMA_VERSION = 1
@@ -72,7 +75,8 @@ class DoctorReport:
             "schema_version": SCHEMA_VERSION, "ok": self.ok, "profile": self.profile,
             "profile_inferred": self.profile_inferred, "require": sorted(self.require),
             "system": asdict(self.system), "disk": asdict(self.disk),
-            "gpu": {"status": self.gpu.status, "detail": self.gpu.detail, "gpus": [asdict(g) for g in self.gpu.gpus]},
+            "gpu": {"status": self.gpu.status, "detail": self.gpu.detail, "gpus": [asdict(g) for g in self.gpu.gpus],
+                    "usage_status": self.gpu.usage_status, "usage_detail": self.gpu.usage_detail},
             "torch_build": self.torch_build, "packages": self.packages, "env": self.env,
             "findings": [{"code": f.code, "severity": f.severity.value, "what": f.what, "why": f.why, "fix": f.fix,
                           "blocks": list(f.blocks), "blocking": f.blocks_any(self.require)} for f in self.findings],
@@ -142,7 +146,7 @@ def run_doctor(profile: str | None = None, require: set[str] | frozenset[str] = 
         findings.append(Finding("profile.none", Severity.INFO, "no pin profile matches what is installed",
                                 "only generic rules were checked", "swiftctl env install cpu   # or another profile"))
     findings += rules.data_rules(load_rules(), path) + rules.swift_requires(path) + rules.torch_companions(path)
-    findings += rules.flash_attn_build(path) + rules.hardware(prof, gpus, build)
+    findings += rules.flash_attn_build(path) + rules.hardware(prof, gpus, build) + usage_findings(gpus)
     listed = {canonicalize_name(p.name) for p in prof.packages} if prof else set()
     findings += capability_findings(require, listed, name, path)
     findings += _disk(disk)

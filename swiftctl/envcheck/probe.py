@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from swiftctl.envcheck.gpu_usage import GpuProcess, probe_usage
 from swiftctl.errors import SwiftctlError
 from swiftctl.secrets import is_secret_name, redact_env
 
@@ -36,9 +37,11 @@ def default_runner(argv: Sequence[str], timeout: float) -> Any:
 class Gpu:
     index: int
     name: str
-    memory_mib: int
+    memory_mib: int  # total
     driver: str
     compute_cap: str | None = None
+    memory_used_mib: int | None = None  # None when the usage query failed or the driver says [N/A]
+    processes: tuple[GpuProcess, ...] = ()  # compute processes on this GPU (nvidia-smi --query-compute-apps)
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,8 @@ class GpuProbe:
     status: str  # "ok" | "absent" (no nvidia-smi) | "timeout" | "failed" (non-zero exit) | "garbage" (unparsable)
     gpus: tuple[Gpu, ...] = ()
     detail: str = ""
+    usage_status: str = "skipped"  # the memory/process queries: "ok" | "timeout" | "failed" | "garbage" | "skipped"
+    usage_detail: str = ""
 
     @property
     def count(self) -> int:
@@ -83,9 +88,11 @@ def probe_gpus(runner: Runner | None = None, timeout: float = NVIDIA_SMI_TIMEOUT
         first = (result.stderr or result.stdout).strip().splitlines()
         return GpuProbe("failed", detail=f"exit {result.returncode}: {first[0] if first else 'no output'}")
     try:
-        return GpuProbe("ok", parse_nvidia_smi(result.stdout))
+        gpus = parse_nvidia_smi(result.stdout)
     except ValueError as exc:
         return GpuProbe("garbage", detail=str(exc))
+    gpus, usage, usage_detail = probe_usage(runner, gpus, timeout)
+    return GpuProbe("ok", gpus, usage_status=usage, usage_detail=usage_detail)
 
 
 @dataclass(frozen=True)

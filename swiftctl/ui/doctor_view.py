@@ -24,8 +24,10 @@ def render_doctor(report) -> None:
     con.print(f"outputs: {d.path} ({d.free_gib} GiB free{'' if d.writable else ', NOT writable'})", highlight=False)
     if g.gpus:
         for gpu in g.gpus:
-            con.print(f"gpu {gpu.index}: {gpu.name} · {gpu.memory_mib} MiB · driver {gpu.driver} · "
-                      f"sm {gpu.compute_cap or '?'}", highlight=False)
+            used = f"{gpu.memory_used_mib}/" if gpu.memory_used_mib is not None else ""
+            procs = f" · {len(gpu.processes)} process(es)" if gpu.processes else ""
+            con.print(f"gpu {gpu.index}: {gpu.name} · {used}{gpu.memory_mib} MiB · driver {gpu.driver} · "
+                      f"sm {gpu.compute_cap or '?'}{procs}", highlight=False)
     else:
         con.print(f"gpu: none ({g.status}{': ' + g.detail if g.detail else ''})", highlight=False)
     con.print(f"torch build: {report.torch_build or 'not installed'}", highlight=False)

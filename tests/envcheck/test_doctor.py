@@ -24,7 +24,8 @@ def test_cpu_stack_passes_and_json_schema(tmp_path):
     assert doc["schema_version"] == SCHEMA_VERSION == 1
     assert doc["packages"]["torch"] == "2.13.0+cpu" and doc["packages"]["vllm"] is None
     assert doc["env"] == {"HF_TOKEN": "***"}
-    assert doc["gpu"] == {"status": "absent", "detail": "nvidia-smi not found", "gpus": []}
+    assert doc["gpu"] == {"status": "absent", "detail": "nvidia-smi not found", "gpus": [], "usage_status": "skipped",
+                          "usage_detail": ""}
     assert [f["code"] for f in doc["findings"]] == ["env.runtime", "gpu.absent"]
     assert all(not f["blocking"] for f in doc["findings"])
 

@@ -42,6 +42,10 @@ def test_injected_runner_gets_the_query_and_a_timeout():
 
     assert probe_gpus(runner).count == 8
     assert seen == [(["nvidia-smi", "--query-gpu=index,name,memory.total,driver_version,compute_cap",
+                      "--format=csv,noheader,nounits"], 10.0),
+                    (["nvidia-smi", "--query-gpu=index,uuid,memory.used,memory.total", "--format=csv,noheader,nounits"],
+                     10.0),
+                    (["nvidia-smi", "--query-compute-apps=gpu_uuid,pid,process_name,used_memory",
                       "--format=csv,noheader,nounits"], 10.0)]
 
 
