@@ -18,6 +18,8 @@ def doctor(
                                                     help="Where outputs will go (free space, writability). "
                                                          "Default: the current directory.")] = None,
     json_: JsonOpt = False,
+    job: Annotated[Path | None, typer.Option("--job", "-j", help="Also check this job's GPU count, "
+                                             "cuda_visible_devices and checkpoint disk need against this machine.")] = None,
 ) -> None:
     """Check versions, GPUs, disk and known-bad combinations against a pin profile.
 
@@ -32,11 +34,13 @@ def doctor(
       swiftctl doctor --profile cpu --require train,infer
 
       swiftctl doctor --profile swift3-5090 --output-dir /data/runs --json
+
+      swiftctl doctor --job jobs/muice.toml
     """
     from swiftctl.envcheck.doctor import run_doctor
 
     caps = frozenset(c.strip() for c in require.split(",") if c.strip())
-    report = run_doctor(profile, caps, output_dir)
+    report = run_doctor(profile, caps, output_dir, job=job)
     if json_:
         from swiftctl.ui.console import print_json
 

@@ -19,7 +19,8 @@ JSON schema (``swiftctl doctor --json``), ``schema_version`` 1; fields are only 
       "packages": {"torch": "2.13.0+cpu", "vllm": null, ...},   # null = not installed
       "env": {"VLLM_PLUGINS": "none", "HF_TOKEN": "***", ...},   # secrets redacted
       "findings": [{"code", "severity": "error|warning|info", "what", "why", "fix",
-                    "blocks": [capability...], "blocking": bool}]
+                    "blocks": [capability...], "blocking": bool}],
+      "job": "jobs/muice.toml" | null   # doctor --job: GPUs, cuda_visible_devices and disk checked against it
     }
 """
 
@@ -59,6 +60,7 @@ class DoctorReport:
     packages: dict[str, str | None]
     env: dict[str, str]
     findings: list[Finding] = field(default_factory=list)
+    job: str | None = None  # the job file checked against this machine (doctor --job)
 
     def blocking(self, require: set[str] | frozenset[str] | None = None) -> list[Finding]:
         req = self.require if require is None else frozenset(require)
@@ -80,6 +82,7 @@ class DoctorReport:
             "torch_build": self.torch_build, "packages": self.packages, "env": self.env,
             "findings": [{"code": f.code, "severity": f.severity.value, "what": f.what, "why": f.why, "fix": f.fix,
                           "blocks": list(f.blocks), "blocking": f.blocks_any(self.require)} for f in self.findings],
+            "job": self.job,
         }
 
 
@@ -126,10 +129,18 @@ def _runtime_env(profile: Profile, environ: Mapping[str, str]) -> list[Finding]:
 
 def run_doctor(profile: str | None = None, require: set[str] | frozenset[str] = frozenset({"train"}),
                output_dir: Path | None = None, runner: probe.Runner | None = None, *,
-               path: list[str] | None = None, environ: Mapping[str, str] | None = None) -> DoctorReport:
-    """Probe this machine and check it against ``profile`` (inferred when None). Never raises for what it finds;
-    raises UsageError for an unknown profile or capability and SwiftctlError for a malformed profile file."""
+               path: list[str] | None = None, environ: Mapping[str, str] | None = None,
+               job: Path | None = None) -> DoctorReport:
+    """Probe this machine and check it against ``profile`` (inferred when None), and against ``job`` when given
+    (its GPUs, cuda_visible_devices, disk; outputs default to its output.dir). Never raises for what it finds;
+    raises UsageError for an unknown profile or capability and SwiftctlError for a malformed profile or job file."""
     require = frozenset(require)
+    loaded = None
+    if job is not None:
+        from swiftctl.jobs.load import load_job
+
+        loaded = load_job(Path(job))
+        output_dir = output_dir if output_dir is not None else loaded.local(loaded.job.output.dir)
     check_capabilities(require)
     environ = os.environ if environ is None else environ
     inferred = profile is None
@@ -150,13 +161,17 @@ def run_doctor(profile: str | None = None, require: set[str] | frozenset[str] = 
     listed = {canonicalize_name(p.name) for p in prof.packages} if prof else set()
     findings += capability_findings(require, listed, name, path)
     findings += _disk(disk)
+    if loaded is not None:
+        from swiftctl.envcheck.jobfit import job_findings
+
+        findings += job_findings(loaded, gpus, disk)
     if path is None:  # patch checks look at the live interpreter; a fake path (tests) has nothing for them
         findings += _patch_findings()
     findings.sort(key=lambda f: (_SEVERITY_ORDER[f.severity], f.code))
     packages = {n: (str(v) if (v := inst.installed_version(n, path)) is not None else None)
                 for n in dict.fromkeys([*WATCHED, *(p.name for p in prof.packages)] if prof else WATCHED)}
     return DoctorReport(name, inferred, require, system, disk, gpus, build, packages,
-                        probe.probe_env(environ).values, findings)
+                        probe.probe_env(environ).values, findings, str(job) if job is not None else None)
 
 
 def _disk(disk: probe.Disk) -> list[Finding]:

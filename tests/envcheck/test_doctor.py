@@ -20,7 +20,7 @@ def test_cpu_stack_passes_and_json_schema(tmp_path):
     assert report.ok and report.profile == "cpu" and report.profile_inferred
     doc = report.to_json()
     assert list(doc) == ["schema_version", "ok", "profile", "profile_inferred", "require", "system", "disk", "gpu",
-                         "torch_build", "packages", "env", "findings"]
+                         "torch_build", "packages", "env", "findings", "job"]
     assert doc["schema_version"] == SCHEMA_VERSION == 1
     assert doc["packages"]["torch"] == "2.13.0+cpu" and doc["packages"]["vllm"] is None
     assert doc["env"] == {"HF_TOKEN": "***"}
