@@ -34,7 +34,7 @@ def infer(run: RunArg = None, model: ModelOpt = None, adapters: AdaptersOpt = No
           backend: BackendOpt = "vllm", val: Annotated[Path | None, typer.Option("--val", help="JSONL to answer.")] = None,
           out: Annotated[Path | None, typer.Option("--out", help="Results JSONL (replaced atomically).")] = None,
           checkpoint: CheckpointOpt = "auto", max_new_tokens: MaxTokensOpt = 256, max_model_len: MaxLenOpt = None,
-          merge: MergeOpt = False) -> None:
+          merge: MergeOpt = False, json_: JsonOpt = False) -> None:
     """Talk to a trained model with its training persona (interactive), or answer a validation file.
 
     Examples:
@@ -60,8 +60,8 @@ def infer(run: RunArg = None, model: ModelOpt = None, adapters: AdaptersOpt = No
     infer_view.show_target(target, notes)
     if val is None:
         raise typer.Exit(api.chat(target, settings))
-    result = api.batch(target, settings, val, out=out, on_line=infer_view.progress_line())
-    infer_view.show_batch(result)
+    result = api.batch(target, settings, val, out=out, on_line=None if json_ else infer_view.progress_line())
+    infer_view.print_json(result) if json_ else infer_view.show_batch(result)
 
 
 def serve(run: RunArg = None, model: ModelOpt = None, adapters: AdaptersOpt = None, system: SystemOpt = None,

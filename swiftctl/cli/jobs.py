@@ -25,6 +25,8 @@ def train(
     resume: Annotated[bool, typer.Option("--resume", help="Continue from the last complete checkpoint.")] = False,
     skip_doctor: Annotated[bool, typer.Option("--skip-doctor", help="Do not run doctor before launching.")] = False,
     profile: ProfileOpt = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON on stdout: the plan with --dry-run, else the "
+                                           "result after the run (the log then goes only to its file).")] = False,
 ) -> None:
     """Compile a job and launch `swift sft` (preflight, streamed + logged output, manifest, signals forwarded).
 
@@ -33,6 +35,8 @@ def train(
       swiftctl train jobs/demo.toml
 
       swiftctl train jobs/muice.toml --dry-run
+
+      swiftctl train jobs/muice.toml --dry-run --json
 
       swiftctl train jobs/multinode.toml --slurm --write muice.sbatch
 
@@ -49,15 +53,19 @@ def train(
 
         text = (render.render_slurm(plan, source=str(job), job_name=job.stem) if slurm
                 else render.render_script(plan, source=str(job)))
-        job_view.lint_warnings(lint_job(lj, for_target(lj.job.swift_version), data=False).issues)
+        issues = lint_job(lj, for_target(lj.job.swift_version), data=False).issues
+        if json_out and write is None:
+            job_view.print_json({"job": str(job), "plan": plan, "script": text, "issues": issues})
+            return
+        job_view.lint_warnings(issues)
         if write is None:
             job_view.script(text)
             return
         domain.write_script(write, text)
         job_view.note(f"wrote {write}")
         return
-    result = domain.launch(lj, plan, resume=resume, profile=profile, skip_doctor=skip_doctor)
-    job_view.train_result(result)
+    result = domain.launch(lj, plan, resume=resume, profile=profile, skip_doctor=skip_doctor, echo=not json_out)
+    job_view.print_json(result) if json_out else job_view.train_result(result)
     if result.exit_code:
         raise typer.Exit(result.exit_code)
 
@@ -100,6 +108,7 @@ def check(jobs: Annotated[list[Path], typer.Argument(help="Job file(s) (TOML), e
 def migrate(
     source: Annotated[str, typer.Argument(help="A job .toml, a file holding a `swift sft` command, or - for stdin.")],
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the TOML here (never overwrites).")] = None,
+    json_out: JsonOpt = False,
 ) -> None:
     """Rewrite 2.x/3.x `swift sft` names to ms-swift 4.x: a pasted command line → a corrected job TOML.
 
@@ -117,11 +126,15 @@ def migrate(
         result = domain.migrate_job(Path(source))
     else:
         result = domain.migrate_command(domain.read_command(source, sys.stdin))
-    job_view.migrate_notes(result.notes)
-    if output is None:
+    if not json_out:
+        job_view.migrate_notes(result.notes)
+    if output is not None:
+        write_script(output, result.toml, mode=0o644)
+    if json_out:
+        job_view.print_json({"toml": result.toml, "notes": result.notes, "output": str(output) if output else None})
+    elif output is None:
         job_view.script(result.toml)
     else:
-        write_script(output, result.toml, mode=0o644)
         job_view.note(f"wrote {output}")
 
 

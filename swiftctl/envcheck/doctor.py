@@ -30,6 +30,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from packaging.utils import canonicalize_name
 
@@ -39,6 +40,9 @@ from swiftctl.envcheck.capabilities import capability_findings
 from swiftctl.envcheck.findings import Finding, Severity
 from swiftctl.envcheck.gpu_usage import usage_findings
 from swiftctl.envcheck.profiles import Profile, check_capabilities, list_profiles, load_profile, load_rules
+
+if TYPE_CHECKING:
+    from swiftctl.schemas.docs import DoctorJson
 
 SCHEMA_VERSION = 1
 # Shown in the report even when no profile lists them: they decide whether the stack works.
@@ -70,7 +74,7 @@ class DoctorReport:
     def ok(self) -> bool:
         return not self.blocking()
 
-    def to_json(self) -> dict:
+    def to_json(self) -> DoctorJson:  # its JSON Schema: schemas/doctor.schema.json (swiftctl.schemas)
         from dataclasses import asdict
 
         return {
