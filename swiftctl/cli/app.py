@@ -23,7 +23,7 @@ app = typer.Typer(
     "  swiftctl data check jobs/data/muice-sample.jsonl --model .fixtures/tiny-qwen2\n\n"
     "  swiftctl train jobs/muice.toml --dry-run",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )

@@ -8,10 +8,11 @@ from typing import Annotated
 
 import typer
 
-from swiftctl.cli.options import JsonOpt
+from swiftctl.cli.options import JsonOpt, complete_profile
 
 env_app = typer.Typer(help="Pin profiles: list, show, write constraints, install.", no_args_is_help=True)
-NameArg = Annotated[str, typer.Argument(metavar="NAME", help="Profile name (swiftctl env list).")]
+NameArg = Annotated[str, typer.Argument(metavar="NAME", help="Profile name (swiftctl env list).",
+                                        autocompletion=complete_profile)]
 
 
 @env_app.command("list")
