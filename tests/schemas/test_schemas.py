@@ -82,10 +82,10 @@ def test_data_preview_output_validates(cli, tiny_model):
 
 @pytest.mark.stack
 @pytest.mark.slow
-def test_infer_and_eval_outputs_validate(cli, tiny_model, tmp_path):
+def test_infer_and_eval_outputs_validate(cli, trained_lora_run, tmp_path):
     val = tmp_path / "val.jsonl"
     val.write_text("".join(SAMPLE_VAL.read_text(encoding="utf-8").splitlines(keepends=True)[:2]), encoding="utf-8")
-    common = ["--model", str(tiny_model), "--backend", "transformers", "--val", str(val), "--max-new-tokens", "4"]
+    common = [str(trained_lora_run.parent), "--backend", "transformers", "--val", str(val), "--max-new-tokens", "4"]
     infer = cli("infer", *common, "--json")
     assert infer.exit_code == 0, infer.stderr
     assert len(validate("infer", infer.stdout)["rows"]) == 2
