@@ -33,9 +33,8 @@ _PIP = {"sacrebleu": "pip install 'swiftctl[eval]'", "rouge-score": "pip install
 def _fix(group: tuple[str, ...], profile: str | None) -> str:
     if group[0] in _PIP:
         return _PIP[group[0]]
-    pkgs = " or ".join(group)
-    stack = f"swiftctl env install {profile}" if profile else "swiftctl env install cpu   # or swift4-gpu on a GPU node"
-    return f"{stack}   # installs {pkgs} pinned; or: pip install {group[0]}"
+    stack = f"swiftctl env install {profile}" if profile else "swiftctl env install cpu (swift4-gpu on a GPU node)"
+    return f"{stack}: the pinned stack with {' or '.join(group)}; or just: pip install {group[0]}"
 
 
 def capability_findings(require: frozenset[str], listed: set[str], profile: str | None,
