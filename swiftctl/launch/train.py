@@ -17,9 +17,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from swiftctl.errors import ErrorGroup, SwiftctlError
+from swiftctl.jobs.compile import LaunchPlan
 from swiftctl.jobs.load import LoadedJob, is_local_dataset
 from swiftctl.launch import manifest as mf
-from swiftctl.jobs.compile import LaunchPlan
 
 LOG_NAME = "swiftctl-train.log"
 _VERSIONED = re.compile(r"^v\d+-\d{8}-\d{6}$")
@@ -200,9 +200,9 @@ class _RunDirWatcher:
 
 def prepare(job_path: Path, *, node_rank: int = 0, slurm: bool = False) -> tuple[LoadedJob, LaunchPlan]:
     """Load, validate and compile a job for this machine (installed ms-swift's argument list, patch env)."""
+    from swiftctl.jobs.compile import compile_plan
     from swiftctl.jobs.load import load_job
     from swiftctl.jobs.swift_args import for_target
-    from swiftctl.jobs.compile import compile_plan
 
     lj = load_job(job_path)
     plan = compile_plan(lj, for_target(lj.job.swift_version), node_rank=node_rank,

@@ -106,9 +106,9 @@ def test_non_empty_output_dir_is_refused(cli, tmp_path):
 
 def test_port_in_use_is_caught(tmp_path):
     from swiftctl.errors import SwiftctlError
+    from swiftctl.jobs.compile import compile_plan
     from swiftctl.jobs.load import load_job
     from swiftctl.jobs.swift_args import bundled
-    from swiftctl.jobs.compile import compile_plan
     from swiftctl.launch.train import check_port
 
     with socket.socket() as busy:

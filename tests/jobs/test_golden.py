@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from swiftctl.jobs.compile import compile_plan
 from swiftctl.jobs.load import load_job
 from swiftctl.jobs.swift_args import bundled
-from swiftctl.jobs.compile import compile_plan
 from swiftctl.launch.script import render_script, render_slurm
 
 REPO = Path(__file__).resolve().parents[2]

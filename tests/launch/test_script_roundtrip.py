@@ -11,10 +11,10 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from swiftctl.jobs.compile import compile_plan
 from swiftctl.jobs.load import LoadedJob
 from swiftctl.jobs.schema import Job
 from swiftctl.jobs.swift_args import bundled
-from swiftctl.jobs.compile import compile_plan
 from swiftctl.launch.script import render_script, render_slurm
 
 PRINTER = [sys.executable, "-c",
