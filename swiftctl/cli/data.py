@@ -36,6 +36,10 @@ def check(
     val: Annotated[list[Path] | None, typer.Option("--val", help="Validation file (repeatable): also checked, "
                                                     "and rows also in training are reported (DS041).")] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Treat warnings as errors.")] = False,
+    stage: Annotated[str, typer.Option("--stage", help="Training stage the data is for: sft, dpo, orpo, simpo, cpo, "
+                                       "kto, grpo (preference/RL shapes: rules DS100-DS110).")] = "sft",
+    reward: Annotated[list[str] | None, typer.Option("--reward", help="GRPO reward function (repeatable): the "
+                                                     "columns it reads must exist (accuracy → solution).")] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Report every problem ms-swift would hit, with file:line, a rule code (swiftctl/resources/datasets_spec/rules.json) and a fix.
@@ -51,6 +55,10 @@ def check(
       swiftctl data check train.jsonl --val test.jsonl --model .fixtures/tiny-qwen2 --max-length 512 --system "你是沐雪"
 
       swiftctl data check data/*.jsonl --strict --json
+
+      swiftctl data check jobs/data/muice-dpo-sample.jsonl --stage dpo
+
+      swiftctl data check prompts.jsonl --stage grpo --reward accuracy --reward format
     """
     from swiftctl.errors import UsageError
 
@@ -63,6 +71,11 @@ def check(
     with data_view.progress_bar() as progress:
         report = check_files(files, fmt=fmt, val_paths=val or (), model_dir=model, template=template,
                              max_length=max_length, system=system, strict=strict, progress=progress)
+    from swiftctl.data.preference import STAGES, check_stage
+
+    if stage not in STAGES:
+        raise UsageError(f"unknown stage {stage!r}", hint=f"use one of: {', '.join(STAGES)}")
+    check_stage(report, files, stage, reward_funcs=reward or ())
     data_view.render_check_json(report) if json_ else data_view.render_check(report)
     if report.exit_code:
         raise typer.Exit(report.exit_code)
