@@ -111,13 +111,19 @@ def preview(
 def convert(
     src: Annotated[Path, typer.Argument(metavar="IN", help="Input jsonl (any supported format).", show_default=False)],
     dst: Annotated[Path, typer.Argument(metavar="OUT", help="Output jsonl (written atomically).", show_default=False)],
-    to: Annotated[str, typer.Option("--to", help="Target format.")] = "messages",
+    to: Annotated[str, typer.Option("--to", help="Target format: messages, or dpo (preference pairs).")] = "messages",
     fill_name: Annotated[str | None, typer.Option("--fill-name", help="Replace {{NAME}} with this.")] = None,
     fill_author: Annotated[str | None, typer.Option("--fill-author", help="Replace {{AUTHOR}} with this.")] = None,
     fmt: FormatOpt = None,
     force: Annotated[bool, typer.Option("--force", help="Replace OUT if it exists (never IN).")] = False,
+    rejected: Annotated[Path | None, typer.Option("--rejected", help="--to dpo: one rejected answer per row of IN "
+                                                  "(a JSON string or {\"rejected_response\": ...} per line).")] = None,
+    baseline: Annotated[bool, typer.Option("--baseline", help="--to dpo: IN is an eval.json; the base model's "
+                                           "answers are the rejected side (identity prompts).")] = False,
+    all_prompts: Annotated[bool, typer.Option("--all-prompts", help="--to dpo --baseline: every prompt, not only "
+                                              "identity prompts.")] = False,
 ) -> None:
-    """Rewrite IN as ms-swift messages, keeping every other column; fill self-cognition placeholders.
+    """Rewrite IN as ms-swift messages (or DPO pairs with --to dpo), keeping every other column; fill placeholders.
 
     Nothing is written unless every row converts; IN is never overwritten.
 
@@ -126,9 +132,19 @@ def convert(
       swiftctl data convert train.jsonl train.messages.jsonl --to messages
 
       swiftctl data convert self_cognition.jsonl sc.jsonl --fill-name 沐雪 --fill-author Moemu
+
+      swiftctl data convert train.jsonl dpo.jsonl --to dpo --rejected rejected.jsonl
+
+      swiftctl data convert eval-out/eval.json dpo.jsonl --to dpo --baseline
     """
     from swiftctl.data.convert import convert_file
     from swiftctl.ui import data_view
+
+    if to == "dpo":
+        from swiftctl.data.convert_dpo import convert_to_dpo
+
+        return data_view.render_convert(convert_to_dpo(src, dst, rejected=rejected, baseline=baseline,
+                                                       all_prompts=all_prompts, force=force))
 
     data_view.render_convert(convert_file(src, dst, to=to, fill_name=fill_name, fill_author=fill_author,
                                           fmt=fmt, force=force))

@@ -43,12 +43,13 @@ def test_batch_reads_prompts_from_messages_and_keeps_order():
 
 
 @pytest.mark.stack
-def test_the_plugin_registers_in_ms_swift_orms():
+def test_the_plugin_registers_in_ms_swift_orms(tmp_path):
     plugin = Path(__file__).resolve().parents[2] / "swiftctl" / "resources" / "plugins" / "persona_reward.py"
     code = ("import os, sys; os.environ['SWIFTCTL_PERSONA_NAME'] = '沐雪'; from swift.utils import import_external_file; "
             f"import_external_file({str(plugin)!r}); from swift.rewards import orms; "
             "r = orms['swiftctl_persona'](); "
             "print(r(['我是沐雪', '我是通义千问'], messages=[[{'role': 'user', 'content': '你是谁'}]] * 2))")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                          cwd=tmp_path)  # as in a run: not the checkout, so the plugin must find its own scoring
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.strip().splitlines()[-1] == "[1.0, -1.5]"

@@ -6,17 +6,28 @@ ms-swift logs its mean/std as ``rewards/SwiftctlPersona/mean`` and ``.../std`` i
 The scoring is ``swiftctl.rewards.persona`` (unit-tested without ms-swift).
 """
 
+import importlib.util
 import os
 import sys
 from pathlib import Path
 
-_ROOT = str(Path(__file__).resolve().parents[3])  # the dir holding this swiftctl package
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
+from swift.rewards import ORM, orms
 
-from swift.rewards import ORM, orms  # noqa: E402
 
-from swiftctl.rewards.persona import last_user, rewards  # noqa: E402
+def _scoring():
+    """swiftctl/rewards/persona.py of the swiftctl this file ships with, loaded by path: the training process may
+    already have imported another swiftctl (e.g. a development checkout beside an installed one)."""
+    root = Path(__file__).resolve().parents[3]
+    if str(root) not in sys.path:
+        sys.path.append(str(root))
+    spec = importlib.util.spec_from_file_location("_swiftctl_persona_scoring", root / "swiftctl" / "rewards" / "persona.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+_persona = _scoring()
 
 
 class SwiftctlPersona(ORM):
@@ -27,8 +38,8 @@ class SwiftctlPersona(ORM):
         column = os.environ.get("SWIFTCTL_PERSONA_REFERENCE")
         refs = kwargs.get(column) if column else None
         messages = kwargs.get("messages")
-        prompts = [last_user(m) for m in messages] if isinstance(messages, list) else None
-        return rewards(list(completions), names, prompts, refs)
+        prompts = [_persona.last_user(m) for m in messages] if isinstance(messages, list) else None
+        return _persona.rewards(list(completions), names, prompts, refs)
 
 
 orms["swiftctl_persona"] = SwiftctlPersona
