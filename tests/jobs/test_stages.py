@@ -163,3 +163,12 @@ def test_muice_stage_jobs_lint_cleanly_except_missing_paths():
         report = lint_job(load_job(REPO / "jobs" / f"{name}.toml"), bundled(4))
         codes = {i.code for i in report.issues} - {"tracking.no-key"}
         assert codes == {"path.model", "path.dataset", "path.from-run"}, report.issues
+
+
+def test_dry_run_and_slurm_render_swift_rlhf(cli):
+    dry = cli("train", str(REPO / "jobs" / "demo-dpo.toml"), "--dry-run")
+    assert dry.exit_code == 0 and "exec swift rlhf \\\n  --rlhf_type dpo \\\n" in dry.stdout
+    slurm = cli("train", str(REPO / "jobs" / "muice-grpo.toml"), "--slurm")
+    assert slurm.exit_code == 0, slurm.stdout
+    assert "--rlhf_type grpo" in slurm.stdout and "export SWIFTCTL_PERSONA_NAME='沐雪'" in slurm.stdout
+    assert "--use_vllm true" in slurm.stdout and "--vllm_mode colocate" in slurm.stdout
