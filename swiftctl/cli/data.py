@@ -66,15 +66,14 @@ def check(
         raise UsageError("--max-length needs --model (tokens are counted with its tokenizer)",
                          hint="add --model DIR, e.g. --model .fixtures/tiny-qwen2")
     from swiftctl.data.check import check_files
-    from swiftctl.ui import data_view
-
-    with data_view.progress_bar() as progress:
-        report = check_files(files, fmt=fmt, val_paths=val or (), model_dir=model, template=template,
-                             max_length=max_length, system=system, strict=strict, progress=progress)
     from swiftctl.data.preference import STAGES, check_stage
+    from swiftctl.ui import data_view
 
     if stage not in STAGES:
         raise UsageError(f"unknown stage {stage!r}", hint=f"use one of: {', '.join(STAGES)}")
+    with data_view.progress_bar() as progress:
+        report = check_files(files, fmt=fmt, val_paths=val or (), model_dir=model, template=template,
+                             max_length=max_length, system=system, strict=strict, progress=progress)
     check_stage(report, files, stage, reward_funcs=reward or ())
     data_view.render_check_json(report) if json_ else data_view.render_check(report)
     if report.exit_code:
