@@ -138,4 +138,12 @@ def lint_findings(lj: LoadedJob) -> list[tuple[str, str, str, str, str]]:
         out.append(("rlhf.vllm-fallback", "warning", "vLLM asked for on a CPU job: completions are generated with "
                     "transformers instead (rlhf.vllm_fallback = true)", "run on a GPU node for vLLM rollouts",
                     "rlhf.use_vllm"))
+    if job.stage == "grpo" and r is not None and r.persona_reference_column and "swiftctl_persona" in r.reward_funcs:
+        import importlib.util
+
+        if importlib.util.find_spec("rouge_score") is None:
+            out.append(("rlhf.persona-needs-rouge", "error", "swiftctl_persona scores closeness to "
+                        f"{r.persona_reference_column!r} with ROUGE-L, but rouge-score is not installed",
+                        "pip install 'swiftctl[eval]' in the training environment, or remove "
+                        "rlhf.persona_reference_column", "rlhf.persona_reference_column"))
     return out

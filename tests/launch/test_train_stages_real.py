@@ -80,3 +80,21 @@ def test_report_knows_the_stage_metrics(dpo_run, grpo_run, which, keys):
     (entry,) = json.loads(proc.stdout)["runs"]
     assert keys <= set(entry["stage"]["series"]) and entry["stage"]["kind"] == ("grpo" if which == "grpo" else
                                                                                  "preference")
+
+
+def test_dpo_continues_a_lora_sft_run_through_from_run(tmp_path):
+    """model.from_run on a LoRA SFT run compiles to --adapters + --ref_adapters: ms-swift 4.6 accepts and trains it."""
+    sft = (REPO / "jobs" / "demo.toml").read_text(encoding="utf-8").replace('path = "../.fixtures/', f'path = "{REPO}/.fixtures/')
+    sft = sft.replace('["data/', f'["{REPO}/jobs/data/').replace('dir = "../demo-runs/demo"', 'dir = "sft"')
+    sft = sft.replace("max_steps = 6", "max_steps = 2").replace("eval_steps = 3", "eval_steps = 2").replace(
+        "save_steps = 3", "save_steps = 2")
+    (tmp_path / "sft.toml").write_text(sft, encoding="utf-8")
+    proc = swiftctl_subprocess("train", str(tmp_path / "sft.toml"), "--skip-doctor", timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    dpo = _job(tmp_path, "demo-dpo").read_text(encoding="utf-8").replace("[model]\n", "[model]\nfrom_run = \"sft\"\n")
+    (tmp_path / "demo-dpo.toml").write_text(dpo, encoding="utf-8")
+    _proc, run = _train(tmp_path, "demo-dpo")
+    (ckpt,) = (tmp_path / "sft").glob("v*-*/checkpoint-2")
+    argv = _manifest(run)["command"]["argv"]
+    assert argv[argv.index("--adapters") + 1] == str(ckpt) and argv[argv.index("--ref_adapters") + 1] == str(ckpt)
+    assert len(_train_rows(run)) == 2 and (run / "checkpoint-2" / "adapter_config.json").is_file()
