@@ -24,8 +24,8 @@ def _job(tmp: Path, name: str) -> Path:
     return path
 
 
-def _train(tmp: Path, name: str) -> tuple[subprocess.CompletedProcess[str], Path]:
-    proc = swiftctl_subprocess("train", str(_job(tmp, name)), "--skip-doctor", timeout=900)
+def _train(tmp: Path, name: str, job: Path | None = None) -> tuple[subprocess.CompletedProcess[str], Path]:
+    proc = swiftctl_subprocess("train", str(job or _job(tmp, name)), "--skip-doctor", timeout=900)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     (run,) = sorted((tmp / "out").glob("v*-*"))
     return proc, run
@@ -92,8 +92,8 @@ def test_dpo_continues_a_lora_sft_run_through_from_run(tmp_path):
     proc = swiftctl_subprocess("train", str(tmp_path / "sft.toml"), "--skip-doctor", timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
     dpo = _job(tmp_path, "demo-dpo").read_text(encoding="utf-8").replace("[model]\n", "[model]\nfrom_run = \"sft\"\n")
-    (tmp_path / "demo-dpo.toml").write_text(dpo, encoding="utf-8")
-    _proc, run = _train(tmp_path, "demo-dpo")
+    (tmp_path / "dpo-from-sft.toml").write_text(dpo, encoding="utf-8")
+    _proc, run = _train(tmp_path, "demo-dpo", tmp_path / "dpo-from-sft.toml")
     (ckpt,) = (tmp_path / "sft").glob("v*-*/checkpoint-2")
     argv = _manifest(run)["command"]["argv"]
     assert argv[argv.index("--adapters") + 1] == str(ckpt) and argv[argv.index("--ref_adapters") + 1] == str(ckpt)
