@@ -36,6 +36,10 @@ def check(
     val: Annotated[list[Path] | None, typer.Option("--val", help="Validation file (repeatable): also checked, "
                                                     "and rows also in training are reported (DS041).")] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Treat warnings as errors.")] = False,
+    stage: Annotated[str, typer.Option("--stage", help="Training stage the data is for: sft, dpo, orpo, simpo, cpo, "
+                                       "kto, grpo (preference/RL shapes: rules DS100-DS110).")] = "sft",
+    reward: Annotated[list[str] | None, typer.Option("--reward", help="GRPO reward function (repeatable): the "
+                                                     "columns it reads must exist (accuracy → solution).")] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Report every problem ms-swift would hit, with file:line, a rule code (swiftctl/resources/datasets_spec/rules.json) and a fix.
@@ -51,6 +55,10 @@ def check(
       swiftctl data check train.jsonl --val test.jsonl --model .fixtures/tiny-qwen2 --max-length 512 --system "你是沐雪"
 
       swiftctl data check data/*.jsonl --strict --json
+
+      swiftctl data check jobs/data/muice-dpo-sample.jsonl --stage dpo
+
+      swiftctl data check prompts.jsonl --stage grpo --reward accuracy --reward format
     """
     from swiftctl.errors import UsageError
 
@@ -58,11 +66,15 @@ def check(
         raise UsageError("--max-length needs --model (tokens are counted with its tokenizer)",
                          hint="add --model DIR, e.g. --model .fixtures/tiny-qwen2")
     from swiftctl.data.check import check_files
+    from swiftctl.data.preference import STAGES, check_stage
     from swiftctl.ui import data_view
 
+    if stage not in STAGES:
+        raise UsageError(f"unknown stage {stage!r}", hint=f"use one of: {', '.join(STAGES)}")
     with data_view.progress_bar() as progress:
         report = check_files(files, fmt=fmt, val_paths=val or (), model_dir=model, template=template,
                              max_length=max_length, system=system, strict=strict, progress=progress)
+    check_stage(report, files, stage, reward_funcs=reward or ())
     data_view.render_check_json(report) if json_ else data_view.render_check(report)
     if report.exit_code:
         raise typer.Exit(report.exit_code)
@@ -98,13 +110,19 @@ def preview(
 def convert(
     src: Annotated[Path, typer.Argument(metavar="IN", help="Input jsonl (any supported format).", show_default=False)],
     dst: Annotated[Path, typer.Argument(metavar="OUT", help="Output jsonl (written atomically).", show_default=False)],
-    to: Annotated[str, typer.Option("--to", help="Target format.")] = "messages",
+    to: Annotated[str, typer.Option("--to", help="Target format: messages, or dpo (preference pairs).")] = "messages",
     fill_name: Annotated[str | None, typer.Option("--fill-name", help="Replace {{NAME}} with this.")] = None,
     fill_author: Annotated[str | None, typer.Option("--fill-author", help="Replace {{AUTHOR}} with this.")] = None,
     fmt: FormatOpt = None,
     force: Annotated[bool, typer.Option("--force", help="Replace OUT if it exists (never IN).")] = False,
+    rejected: Annotated[Path | None, typer.Option("--rejected", help="--to dpo: one rejected answer per row of IN "
+                                                  "(a JSON string or {\"rejected_response\": ...} per line).")] = None,
+    baseline: Annotated[bool, typer.Option("--baseline", help="--to dpo: IN is an eval.json; the base model's "
+                                           "answers are the rejected side (identity prompts).")] = False,
+    all_prompts: Annotated[bool, typer.Option("--all-prompts", help="--to dpo --baseline: every prompt, not only "
+                                              "identity prompts.")] = False,
 ) -> None:
-    """Rewrite IN as ms-swift messages, keeping every other column; fill self-cognition placeholders.
+    """Rewrite IN as ms-swift messages (or DPO pairs with --to dpo), keeping every other column; fill placeholders.
 
     Nothing is written unless every row converts; IN is never overwritten.
 
@@ -113,9 +131,19 @@ def convert(
       swiftctl data convert train.jsonl train.messages.jsonl --to messages
 
       swiftctl data convert self_cognition.jsonl sc.jsonl --fill-name 沐雪 --fill-author Moemu
+
+      swiftctl data convert train.jsonl dpo.jsonl --to dpo --rejected rejected.jsonl
+
+      swiftctl data convert eval-out/eval.json dpo.jsonl --to dpo --baseline
     """
     from swiftctl.data.convert import convert_file
     from swiftctl.ui import data_view
+
+    if to == "dpo":
+        from swiftctl.data.convert_dpo import convert_to_dpo
+
+        return data_view.render_convert(convert_to_dpo(src, dst, rejected=rejected, baseline=baseline,
+                                                       all_prompts=all_prompts, force=force))
 
     data_view.render_convert(convert_file(src, dst, to=to, fill_name=fill_name, fill_author=fill_author,
                                           fmt=fmt, force=force))

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from swiftctl.errors import ErrorGroup, SwiftctlError
 from swiftctl.jobs.load import LoadedJob, is_local_dataset, is_local_model
+from swiftctl.jobs.stages import check_stage, registered_rewards, stage_arglist, stage_argv, stage_env, start_point
 from swiftctl.jobs.swift_args import ArgList, replacement
 from swiftctl.secrets import SECRET_OPTIONS
 
@@ -155,9 +156,12 @@ def compile_plan(loaded: LoadedJob, args: ArgList, *, node_rank: int = 0,
     With ``slurm`` the rendezvous (MASTER_ADDR, NODE_RANK) is left to the sbatch script's SLURM variables.
     """
     job, res = loaded.job, loaded.job.resources
-    argv = _build_argv(loaded, args.major)
+    args, errors = stage_arglist(loaded, args)
+    start = start_point(loaded)
+    argv = stage_argv(loaded, _build_argv(loaded, args.major), start)
     compiled = {name for _, name in option_names(argv)}
-    errors = [SwiftctlError(f"--{name} is not a `swift sft` argument of ms-swift {args.version}",
+    errors += check_stage(loaded, start, registered_rewards(args))
+    errors += [SwiftctlError(f"--{name} is not a `swift {argv[1]}` argument of ms-swift {args.version}",
                             hint=f"set swift_version to the installed ms-swift's major version ({args.source})",
                             location=loaded.where("swift_version"))
               for name in sorted(compiled - args.names)]
@@ -174,6 +178,7 @@ def compile_plan(loaded: LoadedJob, args: ArgList, *, node_rank: int = 0,
     argv += job.extra_args
     env: dict[str, str] = dict(extra_env or {})
     env.update(res.env)
+    env.update(stage_env(loaded))
     if res.device == "cuda":
         env["CUDA_VISIBLE_DEVICES"] = ",".join(str(i) for i in res.visible)
         env["NPROC_PER_NODE"] = str(res.gpus_per_node)

@@ -230,8 +230,16 @@ def rule_swift_version(lj: LoadedJob) -> list[Issue]:
                    "swift_version")]
 
 
+def rule_stage(lj: LoadedJob) -> list[Issue]:
+    """Preference/RL stage findings (swiftctl.jobs.stage_rules)."""
+    from swiftctl.jobs.stage_rules import lint_findings
+
+    return [_issue(lj, code, sev, msg, hint, key) for code, sev, msg, hint, key in lint_findings(lj)]  # type: ignore[arg-type]
+
+
 RULES: tuple[Rule, ...] = (rule_swift_version, rule_paths, rule_batch, rule_max_length, rule_packing, rule_gpus,
-                           rule_lora_rank, rule_shared_output, rule_rendezvous, rule_identity, rule_swanlab_key)
+                           rule_lora_rank, rule_shared_output, rule_rendezvous, rule_identity, rule_swanlab_key,
+                           rule_stage)
 
 
 def rule_data(lj: LoadedJob) -> list[Issue]:
@@ -249,6 +257,11 @@ def rule_data(lj: LoadedJob) -> list[Issue]:
                              max_length=d.max_length, system=d.system)
     except SwiftctlError as exc:
         return [_issue(lj, "data.check", "error", exc.message, exc.hint or "", "data.train")]
+    from swiftctl.data.preference import check_stage
+
+    r = lj.job.rlhf
+    check_stage(report, train, lj.job.stage, reward_funcs=r.reward_funcs if r else (),
+                reference_column=r.persona_reference_column if r else None)
     out = []
     for sev, problems in (("error", report.errors), ("warning", report.warnings)):
         for p in problems:

@@ -10,6 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from swiftctl.jobs.stage_schema import STAGES, Rlhf, Stage
+
 
 class _Table(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
@@ -21,6 +23,8 @@ class Model(_Table):
     template: str | None = Field(None, description="Chat template, e.g. qwen2_5.")
     torch_dtype: Literal["bfloat16", "float16", "float32"] | None = None
     attn_impl: Literal["sdpa", "eager", "flash_attn", "flash_attention_2", "flash_attention_3"] | None = None
+    from_run: str | None = Field(None, description="An SFT run's output dir (or run dir) to start a preference/RL "
+                                 "stage from: its best checkpoint (LoRA: --adapters + --ref_adapters; full: --model).")
 
 
 class Identity(_Table):
@@ -136,6 +140,7 @@ class Resources(_Table):
 
 class Job(_Table):
     swift_version: str = Field("4", pattern=r"^[34](\.\d+){0,2}$", description="ms-swift version targeted (3 or 4[.x]).")
+    stage: Stage = Field("sft", description=f"Training stage: {', '.join(STAGES)} (all but sft run `swift rlhf`).")
     model: Model
     data: Data
     tuner: Tuner = Field(default_factory=Tuner)
@@ -143,6 +148,7 @@ class Job(_Table):
     output: Output
     tracking: Tracking = Field(default_factory=Tracking)
     resources: Resources = Field(default_factory=Resources)
+    rlhf: Rlhf | None = Field(None, description="Preference/RL stage settings (stage != \"sft\").")
     extra_args: list[str] = Field(default_factory=list, description="Extra `swift sft` arguments, e.g. [\"--seed\", \"7\"].")
 
     @property

@@ -176,3 +176,51 @@ def for_target(target: str | None) -> ArgList:
                 return listed
     major = int(str(target).split(".")[0]) if target else 4
     return bundled(major if major in (3, 4) else 4)
+
+
+# `swift rlhf` parses RLHFArguments (SftArguments + the GRPO/PPO/reward/teacher mixins); 4.x only here.
+_RLHF_MODULE, _RLHF_CLASS = "swift.arguments.rlhf_args", "RLHFArguments"
+
+
+def read_installed_rlhf(site: Path, version: str) -> ArgList | None:
+    """The `swift rlhf` argument names of the ms-swift installed under ``site``, plus its ``rlhf_type`` choices."""
+    index = _SourceIndex(site)
+    module = index.module(_RLHF_MODULE)
+    names = index.fields(_RLHF_MODULE, _RLHF_CLASS) if module is not None else set()
+    if not names:
+        return None
+    return ArgList(version, f"installed:{module.path}", frozenset(names))  # type: ignore[union-attr]
+
+
+def rlhf_types_installed(site: Path) -> tuple[str, ...]:
+    """The values of ``rlhf_type: Literal[...]`` in the installed RLHFArguments (empty when not found)."""
+    found = _SourceIndex(site).find_class(_RLHF_MODULE, _RLHF_CLASS)
+    if found is None:
+        return ()
+    for stmt in found[1].body:
+        if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.target.id == "rlhf_type":
+            return tuple(n.value for n in ast.walk(stmt.annotation) if isinstance(n, ast.Constant) and isinstance(n.value, str))
+    return ()
+
+
+def bundled_rlhf(major: int) -> tuple[ArgList, tuple[str, ...]] | None:
+    """The bundled `swift rlhf` list of a major version and its rlhf_type choices (``# rlhf_type:`` header)."""
+    fname = f"{major}.x-rlhf.txt"
+    path = resources.files("swiftctl.jobs").joinpath("arglists", fname)
+    if not path.is_file():
+        return None
+    lines = path.read_text(encoding="utf-8").splitlines()
+    types = next((tuple(ln.split(":", 1)[1].split()) for ln in lines if ln.startswith("# rlhf_type:")), ())
+    names = frozenset(ln.strip() for ln in lines if ln.strip() and not ln.startswith("#"))
+    return ArgList(f"{major}.x", f"bundled:{fname}", names), types
+
+
+def rlhf_for(args: ArgList) -> tuple[ArgList, tuple[str, ...]] | None:
+    """The `swift rlhf` list (and rlhf_type choices) matching an sft list: the same install, or the bundled one."""
+    if args.source.startswith("installed:"):
+        found = installed_swift()
+        if found is not None and found[0] == args.version:
+            listed = read_installed_rlhf(found[1], found[0])
+            if listed is not None:
+                return listed, rlhf_types_installed(found[1])
+    return bundled_rlhf(args.major)

@@ -13,6 +13,7 @@ from swiftctl.errors import SwiftctlError
 from swiftctl.runs.compare import Comparison, compare
 from swiftctl.runs.config import RunConfig, load_config
 from swiftctl.runs.health import HealthFinding, Thresholds, assess
+from swiftctl.runs.health_rl import StageMetrics, assess_rl
 from swiftctl.runs.logs import LogReader
 from swiftctl.runs.rundir import resolve_run
 from swiftctl.runs.summary import Curves, RunSummary, curves, summarize
@@ -27,6 +28,7 @@ class RunReport:
     findings: list[HealthFinding]
     curves: Curves
     plot: Path | None = None
+    stage: StageMetrics | None = None  # DPO/KTO/.../GRPO metrics (rewards, margins, KL); None for SFT
 
 
 @dataclass
@@ -74,7 +76,8 @@ class RunWatcher:
         best = log.summary.get("best_model_checkpoint")
         best = Path(best).name if isinstance(best, str) and best else self._best_from_state(steps)
         summary = summarize(self.name, self.path, log, cfg, best, steps)
-        return RunReport(summary, cfg, assess(log, cfg, steps, self.thresholds), curves(log))
+        stage, rl_findings = assess_rl(self.reader.path)
+        return RunReport(summary, cfg, rl_findings + assess(log, cfg, steps, self.thresholds), curves(log), stage=stage)
 
     def _require_data(self) -> None:
         log, where = self.reader.log, str(self.reader.path)

@@ -57,6 +57,9 @@ def summary_table(report: Any) -> Table:
     columns = [_rows(r.summary) for r in report.runs]
     for k, (label, _) in enumerate(columns[0]):
         table.add_row(label, *(col[k][1] for col in columns))
+    stage_keys = sorted({k for r in report.runs if r.stage for k in r.stage.final})
+    for key in stage_keys:  # DPO margins/accuracies, GRPO reward/std/KL: the final logged value
+        table.add_row(f"{key} final", *(_f(r.stage.final.get(key)) if r.stage else "—" for r in report.runs))
     table.add_row("findings", *(_count(r.findings) for r in report.runs))
     return table
 

@@ -17,10 +17,11 @@ from swiftctl.launch.script import render_script, render_slurm
 
 REPO = Path(__file__).resolve().parents[2]
 GOLDEN = Path(__file__).parent / "golden"
-JOBS = ["demo", "muice", "muice-lora", "multinode"]
+JOBS = ["demo", "muice", "muice-lora", "multinode", "demo-dpo", "demo-grpo", "muice-dpo", "muice-grpo"]
 
 
 def _check(name: str, text: str) -> None:
+    text = text.replace(str((REPO / ".fixtures").resolve()), "$REPO/.fixtures")  # a worktree's .fixtures symlink
     text = text.replace(str(REPO), "$REPO")
     path = GOLDEN / name
     if os.environ.get("SWIFTCTL_UPDATE_GOLDEN") == "1":

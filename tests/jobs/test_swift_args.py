@@ -48,3 +48,22 @@ def test_ast_list_equals_hf_argument_parser():
     parsed = set(proc.stdout.split())
     version, site = installed_swift()
     assert read_installed(site, version).names == parsed
+
+
+@pytest.mark.stack
+@pytest.mark.slow
+def test_ast_rlhf_list_equals_hf_argument_parser():
+    from swiftctl.jobs.swift_args import read_installed_rlhf, rlhf_types_installed
+
+    code = ("from swift.arguments import RLHFArguments; from transformers import HfArgumentParser; "
+            "p = HfArgumentParser([RLHFArguments]); "
+            "print('\\n'.join(sorted({a.dest for a in p._actions if a.dest != 'help'}))); "
+            "print('TYPES', *next(a.choices for a in p._actions if a.dest == 'rlhf_type'))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    lines = proc.stdout.split("\n")
+    types = next(line.split()[1:] for line in lines if line.startswith("TYPES "))
+    parsed = {line for line in lines if line and not line.startswith("TYPES ")}
+    version, site = installed_swift()
+    assert read_installed_rlhf(site, version).names == parsed
+    assert list(rlhf_types_installed(site)) == types
