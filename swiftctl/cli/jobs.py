@@ -25,6 +25,8 @@ def train(
     resume: Annotated[bool, typer.Option("--resume", help="Continue from the last complete checkpoint.")] = False,
     skip_doctor: Annotated[bool, typer.Option("--skip-doctor", help="Do not run doctor before launching.")] = False,
     profile: ProfileOpt = None,
+    rendezvous_timeout: Annotated[float, typer.Option("--rendezvous-timeout", help="Multi-node: seconds to wait for "
+                                                      "the other nodes (node 0) or to reach node 0 (others).")] = 300.0,
 ) -> None:
     """Compile a job and launch `swift sft` (preflight, streamed + logged output, manifest, signals forwarded).
 
@@ -56,7 +58,8 @@ def train(
         domain.write_script(write, text)
         job_view.note(f"wrote {write}")
         return
-    result = domain.launch(lj, plan, resume=resume, profile=profile, skip_doctor=skip_doctor)
+    result = domain.launch(lj, plan, resume=resume, profile=profile, skip_doctor=skip_doctor,
+                           rendezvous_timeout=rendezvous_timeout)
     job_view.train_result(result)
     if result.exit_code:
         raise typer.Exit(result.exit_code)

@@ -171,6 +171,10 @@ def compile_plan(loaded: LoadedJob, args: ArgList, *, node_rank: int = 0,
                                     hint="set resources.master_addr = \"<node 0 hostname>\" (or use --slurm)"))
     if errors:
         raise ErrorGroup(f"{loaded.path}: cannot compile the job", errors)
+    if res.device == "cpu" and res.nodes > 1:
+        # without it transformers sees no accelerator and trains each rank alone (parallel_mode NOT_PARALLEL,
+        # every rank "world process zero"), although ms-swift's process group is up with world_size = nodes
+        argv += ["--use_cpu", "true"]
     argv += job.extra_args
     env: dict[str, str] = dict(extra_env or {})
     env.update(res.env)
@@ -179,6 +183,8 @@ def compile_plan(loaded: LoadedJob, args: ArgList, *, node_rank: int = 0,
         env["NPROC_PER_NODE"] = str(res.gpus_per_node)
         env["PYTORCH_CUDA_ALLOC_CONF"] = ALLOC_CONF
     if res.nodes > 1:
+        if res.device == "cpu":
+            env["NPROC_PER_NODE"] = "1"  # one process per node (torchrun's --nproc_per_node)
         env.update(NNODES=str(res.nodes), NODE_RANK=str(node_rank), MASTER_ADDR=str(res.master_addr or ""),
                    MASTER_PORT=str(res.master_port))
     elif res.device == "cuda":

@@ -123,8 +123,6 @@ class Resources(_Table):
             raise ValueError("a GPU job needs gpus_per_node >= 1 (or declare a CPU job: resources.device = \"cpu\")")
         if self.device == "cpu" and (self.gpus_per_node or self.cuda_visible_devices):
             raise ValueError("a CPU job uses no GPUs: set gpus_per_node = 0 and remove cuda_visible_devices")
-        if self.device == "cpu" and self.nodes > 1:
-            raise ValueError("multi-node jobs need GPUs: set resources.device = \"cuda\"")
         return self
 
     @property

@@ -156,7 +156,7 @@ def _forward_signals(pgid: int) -> Iterator[list[int]]:
 
 def run(argv: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: str | Path | None = None,
         log_path: Path | None = None, echo: bool = True, on_line: Callable[[str], None] | None = None,
-        grace: float = GRACE_SECONDS) -> int:
+        grace: float = GRACE_SECONDS, on_start: Callable[[int], None] | None = None) -> int:
     """Run a long command in its own process group, stream + tee its output, forward signals; return its exit code.
 
     On SIGINT/SIGTERM the signal is forwarded to the whole group; if the group has not exited ``grace`` seconds
@@ -172,6 +172,8 @@ def run(argv: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: str |
             raise CommandNotFound(f"{argv[0]} not found", hint=f"install {argv[0]} or put it on PATH") from exc
         tee = _Tee(sys.stdout.buffer if echo else None, log, on_line)
         with _forward_signals(proc.pid) as received:
+            if on_start is not None:
+                on_start(proc.pid)
             _pump(proc, tee, received, grace)
         tee.close()
         returncode = proc.wait()

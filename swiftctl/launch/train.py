@@ -17,11 +17,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from swiftctl.errors import ErrorGroup, SwiftctlError
+from swiftctl.jobs.compile import LaunchPlan
 from swiftctl.jobs.load import LoadedJob, is_local_dataset
 from swiftctl.launch import manifest as mf
-from swiftctl.jobs.compile import LaunchPlan
+from swiftctl.launch import rendezvous as rdv
 
 LOG_NAME = "swiftctl-train.log"
+LOCK_NAME = ".swiftctl-train.lock"
 _VERSIONED = re.compile(r"^v\d+-\d{8}-\d{6}$")
 _INTERRUPTED = {129, 130, 143}
 
@@ -140,14 +142,58 @@ def _existing(path: Path) -> Path:
 
 
 def launch(lj: LoadedJob, plan: LaunchPlan, *, resume: bool = False, profile: str | None = None,
-           skip_doctor: bool = False, echo: bool = True) -> TrainResult:
-    """Check everything, then run the plan; returns when the run ends (or is interrupted)."""
+           skip_doctor: bool = False, echo: bool = True, rendezvous_timeout: float = rdv.DEFAULT_TIMEOUT) -> TrainResult:
+    """Check everything, then run the plan; returns when the run ends (or is interrupted).
+
+    Multi-node: node 0 owns the output-dir checks, the lock and the manifest; every other node joins node 0's
+    rendezvous (:mod:`swiftctl.launch.rendezvous`), takes the checkpoint to resume from there and writes its own log.
+    """
     preflight(lj, plan, profile=profile, skip_doctor=skip_doctor)
-    ckpt = check_output_dir(plan, resume)
+    head = plan.node_rank == 0
+    ckpt = check_output_dir(plan, resume) if head else None
     check_port(plan)
     swift = swift_binary()
-    if ckpt is not None:
-        plan = with_resume(plan, ckpt)
+    out = plan.output_dir
+    with contextlib.ExitStack() as stack:
+        if head:
+            out.mkdir(parents=True, exist_ok=True)
+            stack.enter_context(_locked(out))
+        joined = _rendezvous(lj, plan, ckpt, rendezvous_timeout)
+        if joined is not None and joined.resume and not head:
+            ckpt = Path(joined.resume)
+        if ckpt is not None:
+            plan = with_resume(plan, ckpt)
+        return _run(lj, plan, swift, ckpt, joined, echo)
+    raise AssertionError("unreachable")
+
+
+def _rendezvous(lj: LoadedJob, plan: LaunchPlan, ckpt: Path | None, timeout: float) -> rdv.Joined | None:
+    if plan.nnodes < 2:
+        return None
+    addr, port = plan.env.get("MASTER_ADDR") or "127.0.0.1", rdv.control_port(int(plan.env.get("MASTER_PORT", "29500")))
+    me = rdv.Hello(rank=plan.node_rank, host=socket.gethostname(), job_sha256=mf.sha256_file(lj.path),
+                   job=lj.job.model_dump(mode="json"), nnodes=plan.nnodes)
+    if plan.node_rank == 0:
+        return rdv.host_nodes(me, addr, port, timeout=timeout, resume=str(ckpt) if ckpt else None)
+    return rdv.join_node(me, addr, port, timeout=timeout)
+
+
+@contextlib.contextmanager
+def _locked(out: Path):
+    """Node 0 holds an exclusive lock on the output dir while it trains (a second `train` there is refused)."""
+    import fcntl
+
+    with open(out / LOCK_NAME, "a+b") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise SwiftctlError(f"another `swiftctl train` is running in {out}", location="output.dir",
+                                hint="wait for it to end, or set another output.dir") from None
+        yield
+
+
+def _run(lj: LoadedJob, plan: LaunchPlan, swift: str, ckpt: Path | None, joined: rdv.Joined | None,
+         echo: bool) -> TrainResult:
     from swiftctl.launch.process import run
 
     out = plan.output_dir
@@ -164,13 +210,26 @@ def launch(lj: LoadedJob, plan: LaunchPlan, *, resume: bool = False, profile: st
         patch_env=sorted(k for k in plan.env if k not in _PLAN_KEYS and k not in lj.job.resources.env),
         datasets=mf.dataset_records([lj.local(e.split("#", 1)[0]) for e in [*lj.job.data.train, *lj.job.data.val]
                                      if is_local_dataset(e)]),
-        git=mf.git_state(lj.path.resolve().parent))
-    watcher = _RunDirWatcher(out, before, record)
-    code = run([swift, *plan.argv[1:]], env={**os.environ, **plan.env}, cwd=out, log_path=log, echo=echo,
-               on_line=watcher.poll)
+        git=mf.git_state(lj.path.resolve().parent),
+        nodes=[n.__dict__ for n in joined.nodes] if joined else [])
+    watcher = _RunDirWatcher(out, before, record if plan.node_rank == 0 else None)
+    pid: list[int] = []
+    if joined is not None:
+        joined.channel.watch(lambda: pid[0] if pid else None)
+    code = 1
+    try:
+        code = run([swift, *plan.argv[1:]], env={**os.environ, **plan.env}, cwd=out, log_path=log, echo=echo,
+                   on_line=watcher.poll, on_start=pid.append)
+    finally:
+        codes = joined.channel.finish(code, wait_for_peers=30 if plan.node_rank == 0 else 0) if joined else {}
     watcher.poll("", force=True)
     record.finish(code, interrupted=code in _INTERRUPTED)
-    path = record.write(watcher.run_dir or out)
+    if joined is not None:
+        record.stopped_by = joined.channel.stopped_by
+        for node in record.nodes:
+            node["exit_code"] = code if node["rank"] == plan.node_rank else codes.get(node["rank"])
+    # node N>0 points at node 0's manifest (shared storage), which it never writes itself
+    path = record.write(watcher.run_dir or out) if plan.node_rank == 0 else (watcher.run_dir or out) / mf.MANIFEST_NAME
     return TrainResult(code, record.status, out, watcher.run_dir, path, log, ckpt)
 
 
@@ -181,7 +240,7 @@ _PLAN_KEYS = {"CUDA_VISIBLE_DEVICES", "NPROC_PER_NODE", "PYTORCH_CUDA_ALLOC_CONF
 class _RunDirWatcher:
     """Notices ms-swift's new vN-* run dir from the console stream and writes the 'running' manifest into it."""
 
-    def __init__(self, output_dir: Path, before: set[Path], record: mf.Manifest) -> None:
+    def __init__(self, output_dir: Path, before: set[Path], record: mf.Manifest | None) -> None:
         self.output_dir, self.before, self.record = output_dir, before, record
         self.run_dir: Path | None = None
         self._next = 0.0
@@ -193,6 +252,8 @@ class _RunDirWatcher:
         new = [p for p in versioned_runs(self.output_dir) if p not in self.before]
         if new:
             self.run_dir = new[-1]
+            if self.record is None:  # nodes N>0: node 0 owns the manifest
+                return
             self.record.run_dir = str(self.run_dir)
             with contextlib.suppress(OSError):
                 self.record.write(self.run_dir)
@@ -200,9 +261,9 @@ class _RunDirWatcher:
 
 def prepare(job_path: Path, *, node_rank: int = 0, slurm: bool = False) -> tuple[LoadedJob, LaunchPlan]:
     """Load, validate and compile a job for this machine (installed ms-swift's argument list, patch env)."""
+    from swiftctl.jobs.compile import compile_plan
     from swiftctl.jobs.load import load_job
     from swiftctl.jobs.swift_args import for_target
-    from swiftctl.jobs.compile import compile_plan
 
     lj = load_job(job_path)
     plan = compile_plan(lj, for_target(lj.job.swift_version), node_rank=node_rank,
