@@ -22,13 +22,19 @@ def train(
     write: Annotated[Path | None, typer.Option("--write", help="Write the launch script to this file; run nothing.")] = None,
     node_rank: Annotated[int, typer.Option("--node-rank", help="This node's rank (multi-node jobs), 0..nodes-1.")] = 0,
     slurm: Annotated[bool, typer.Option("--slurm", help="Render an sbatch script (one srun launcher per node).")] = False,
-    resume: Annotated[bool, typer.Option("--resume", help="Continue from the last complete checkpoint.")] = False,
+    resume: Annotated[str | None, typer.Option("--resume", flag_value="last", metavar="[auto]", help="Continue from "
+                      "the last complete checkpoint; `--resume auto`: only when one exists, else start fresh.")] = None,
+    master_addr: Annotated[str | None, typer.Option("--master-addr", help="Multi-node: node 0's host (overrides "
+                           "resources.master_addr; the sbatch script passes it).")] = None,
     skip_doctor: Annotated[bool, typer.Option("--skip-doctor", help="Do not run doctor before launching.")] = False,
     profile: ProfileOpt = None,
     rendezvous_timeout: Annotated[float, typer.Option("--rendezvous-timeout", help="Multi-node: seconds to wait for "
                                                       "the other nodes (node 0) or to reach node 0 (others).")] = 300.0,
 ) -> None:
     """Compile a job and launch `swift sft` (preflight, streamed + logged output, manifest, signals forwarded).
+
+    --dry-run prints the exact `swift sft` env + command for this machine; --write and --slurm write portable
+    scripts that run `swiftctl train` on the node (job path relative to the script, patches computed there).
 
     Examples:
 
@@ -39,18 +45,33 @@ def train(
       swiftctl train jobs/multinode.toml --slurm --write muice.sbatch
 
       swiftctl train jobs/demo.toml --resume
+
+      swiftctl train jobs/demo.toml --resume auto
+
+      swiftctl train jobs/multinode.toml --node-rank 1 --master-addr node0
     """
+    from swiftctl.errors import UsageError
     from swiftctl.launch import script as render
     from swiftctl.launch import train as domain
     from swiftctl.ui import job_view
 
-    lj, plan = domain.prepare(job, node_rank=node_rank, slurm=slurm)
+    if resume not in (None, "last", "auto"):
+        raise UsageError(f"--resume takes no value or `auto`, got {resume!r}", hint="swiftctl train JOB --resume auto")
+    lj, plan = domain.prepare(job, node_rank=node_rank, slurm=slurm, master_addr=master_addr)
     if dry_run or write is not None or slurm:
         from swiftctl.jobs.lint import lint_job
         from swiftctl.jobs.swift_args import for_target
+        from swiftctl.launch import launcher
 
-        text = (render.render_slurm(plan, source=str(job), job_name=job.stem) if slurm
-                else render.render_script(plan, source=str(job)))
+        base = write.parent if write is not None else Path.cwd()
+        res = lj.job.resources
+        if slurm:
+            text = launcher.render_sbatch(launcher.relative_job(job, base), source=str(job), job_name=job.stem,
+                                          nnodes=res.nodes, gpus_per_node=res.gpus_per_node)
+        elif write is not None:
+            text = launcher.render_launcher(launcher.relative_job(job, base), source=str(job), nnodes=res.nodes)
+        else:
+            text = render.render_script(plan, source=str(job))
         job_view.lint_warnings(lint_job(lj, for_target(lj.job.swift_version), data=False).issues)
         if write is None:
             job_view.script(text)
@@ -58,7 +79,7 @@ def train(
         domain.write_script(write, text)
         job_view.note(f"wrote {write}")
         return
-    result = domain.launch(lj, plan, resume=resume, profile=profile, skip_doctor=skip_doctor,
+    result = domain.launch(lj, plan, resume=resume or "no", profile=profile, skip_doctor=skip_doctor,
                            rendezvous_timeout=rendezvous_timeout)
     job_view.train_result(result)
     if result.exit_code:

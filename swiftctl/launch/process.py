@@ -178,6 +178,8 @@ def run(argv: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: str |
         tee.close()
         returncode = proc.wait()
         _reap_group(proc.pid)
+        if received and returncode != 0:  # e.g. torchrun exits 1 on Ctrl-C: report the interruption as a shell would
+            return 128 + received[0]
         return _exit_code(returncode)
     finally:
         if log is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import signal
 import socket
 import sys
 import time
@@ -77,22 +78,55 @@ def with_resume(plan: LaunchPlan, checkpoint: Path) -> LaunchPlan:
     return replace(plan, argv=[*plan.argv, "--resume_from_checkpoint", str(checkpoint)])
 
 
-def check_output_dir(plan: LaunchPlan, resume: bool) -> Path | None:
-    """Refuse to clobber; with resume, the checkpoint to continue from."""
+def check_output_dir(plan: LaunchPlan, resume: bool | str) -> Path | None:
+    """Refuse to clobber; with resume, the checkpoint to continue from.
+
+    ``resume``: "no" (False), "last" (True: a checkpoint must exist) or "auto" (the last complete checkpoint when
+    there is one, else a fresh run beside the old ones). A checkpoint of a different model or tuner is refused.
+    """
+    mode = {True: "last", False: "no"}.get(resume, resume) if isinstance(resume, bool) else resume
     out = plan.output_dir
     if out.exists() and not out.is_dir():
         raise SwiftctlError(f"output dir {out} is a file", hint="set output.dir to a directory", location="output.dir")
-    busy = out.is_dir() and any(out.iterdir())
-    if not resume:
+    busy = out.is_dir() and any(p.name != LOCK_NAME for p in out.iterdir())
+    if mode == "no":
         if busy:
             raise SwiftctlError(f"output dir {out} is not empty: refusing to overwrite a previous run",
                                 hint="add --resume to continue it, or set another output.dir", location="output.dir")
         return None
     ckpt = last_checkpoint(out) if busy else None
-    if ckpt is None:
+    if ckpt is None and mode == "last":
         raise SwiftctlError(f"nothing to resume: no complete checkpoint under {out}",
                             hint="run without --resume to start from scratch", location="output.dir")
+    if ckpt is not None:
+        check_same_job(plan, ckpt)
     return ckpt
+
+
+_SAME = (("model", "model"), ("tuner_type", "tuner.type"), ("train_type", "tuner.type"), ("lora_rank", "tuner.lora_rank"),
+         ("model_type", "model.model_type"))
+
+
+def check_same_job(plan: LaunchPlan, ckpt: Path) -> None:
+    """The checkpoint must come from the same model and tuner (its run's args.json against the plan)."""
+    import json
+
+    try:
+        saved = json.loads((ckpt.parent / "args.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    argv = plan.argv
+    diffs = []
+    for name, key in _SAME:
+        flag = f"--{name}"
+        if flag in argv and name in saved and saved[name] is not None:
+            now = argv[argv.index(flag) + 1]
+            if str(saved[name]) != now:
+                diffs.append(f"{key}: {saved[name]} in the checkpoint, {now} in the job")
+    if diffs:
+        raise SwiftctlError(f"cannot resume from {ckpt}: it comes from a different job ({'; '.join(diffs)})",
+                            hint="set another output.dir for the changed job, or restore the job that made it",
+                            location="output.dir")
 
 
 def check_port(plan: LaunchPlan) -> None:
@@ -141,7 +175,7 @@ def _existing(path: Path) -> Path:
     return path
 
 
-def launch(lj: LoadedJob, plan: LaunchPlan, *, resume: bool = False, profile: str | None = None,
+def launch(lj: LoadedJob, plan: LaunchPlan, *, resume: bool | str = False, profile: str | None = None,
            skip_doctor: bool = False, echo: bool = True, rendezvous_timeout: float = rdv.DEFAULT_TIMEOUT) -> TrainResult:
     """Check everything, then run the plan; returns when the run ends (or is interrupted).
 
@@ -218,19 +252,42 @@ def _run(lj: LoadedJob, plan: LaunchPlan, swift: str, ckpt: Path | None, joined:
         joined.channel.watch(lambda: pid[0] if pid else None)
     code = 1
     try:
-        code = run([swift, *plan.argv[1:]], env={**os.environ, **plan.env}, cwd=out, log_path=log, echo=echo,
-                   on_line=watcher.poll, on_start=pid.append)
+        with _usr1_stops(record):
+            code = run([swift, *plan.argv[1:]], env={**os.environ, **plan.env}, cwd=out, log_path=log, echo=echo,
+                       on_line=watcher.poll, on_start=pid.append)
     finally:
         codes = joined.channel.finish(code, wait_for_peers=30 if plan.node_rank == 0 else 0) if joined else {}
     watcher.poll("", force=True)
     record.finish(code, interrupted=code in _INTERRUPTED)
     if joined is not None:
-        record.stopped_by = joined.channel.stopped_by
+        record.stopped_by = record.stopped_by or joined.channel.stopped_by
         for node in record.nodes:
             node["exit_code"] = code if node["rank"] == plan.node_rank else codes.get(node["rank"])
     # node N>0 points at node 0's manifest (shared storage), which it never writes itself
     path = record.write(watcher.run_dir or out) if plan.node_rank == 0 else (watcher.run_dir or out) / mf.MANIFEST_NAME
     return TrainResult(code, record.status, out, watcher.run_dir, path, log, ckpt)
+
+
+@contextlib.contextmanager
+def _usr1_stops(record: mf.Manifest):
+    """SIGUSR1 (Slurm's warning before the time limit, `--signal=B:USR1@N`) stops the run cleanly, as Ctrl-C does.
+
+    ms-swift has no save-on-signal; a clean stop keeps every complete checkpoint and `--resume auto` continues
+    from the last one (at most save_steps steps are redone), with nothing injected into ms-swift's workers.
+    """
+    def stop(_signum: int, _frame: object) -> None:
+        record.stopped_by = "SIGUSR1 (time limit ahead): stopped cleanly; `--resume auto` continues"
+        os.kill(os.getpid(), signal.SIGINT)
+
+    try:
+        previous = signal.signal(signal.SIGUSR1, stop)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGUSR1, previous)
 
 
 _PLAN_KEYS = {"CUDA_VISIBLE_DEVICES", "NPROC_PER_NODE", "PYTORCH_CUDA_ALLOC_CONF", "NNODES", "NODE_RANK",
@@ -259,13 +316,16 @@ class _RunDirWatcher:
                 self.record.write(self.run_dir)
 
 
-def prepare(job_path: Path, *, node_rank: int = 0, slurm: bool = False) -> tuple[LoadedJob, LaunchPlan]:
+def prepare(job_path: Path, *, node_rank: int = 0, slurm: bool = False,
+            master_addr: str | None = None) -> tuple[LoadedJob, LaunchPlan]:
     """Load, validate and compile a job for this machine (installed ms-swift's argument list, patch env)."""
     from swiftctl.jobs.compile import compile_plan
     from swiftctl.jobs.load import load_job
     from swiftctl.jobs.swift_args import for_target
 
     lj = load_job(job_path)
+    if master_addr:
+        lj.job.resources.master_addr = master_addr
     plan = compile_plan(lj, for_target(lj.job.swift_version), node_rank=node_rank,
                         extra_env=environment_additions(lj), slurm=slurm)
     return lj, plan
