@@ -22,8 +22,8 @@ def train(
     write: Annotated[Path | None, typer.Option("--write", help="Write the launch script to this file; run nothing.")] = None,
     node_rank: Annotated[int, typer.Option("--node-rank", help="This node's rank (multi-node jobs), 0..nodes-1.")] = 0,
     slurm: Annotated[bool, typer.Option("--slurm", help="Render an sbatch script (one srun launcher per node).")] = False,
-    resume: Annotated[str | None, typer.Option("--resume", flag_value="last", metavar="[auto]", help="Continue from "
-                      "the last complete checkpoint; `--resume auto`: only when one exists, else start fresh.")] = None,
+    resume: Annotated[str | None, typer.Option("--resume", metavar="last|auto", help="last: continue from the last "
+                      "complete checkpoint (one must exist); auto: continue when one exists, else start fresh.")] = None,
     master_addr: Annotated[str | None, typer.Option("--master-addr", help="Multi-node: node 0's host (overrides "
                            "resources.master_addr; the sbatch script passes it).")] = None,
     skip_doctor: Annotated[bool, typer.Option("--skip-doctor", help="Do not run doctor before launching.")] = False,
@@ -44,7 +44,7 @@ def train(
 
       swiftctl train jobs/multinode.toml --slurm --write muice.sbatch
 
-      swiftctl train jobs/demo.toml --resume
+      swiftctl train jobs/demo.toml --resume last
 
       swiftctl train jobs/demo.toml --resume auto
 
@@ -56,7 +56,8 @@ def train(
     from swiftctl.ui import job_view
 
     if resume not in (None, "last", "auto"):
-        raise UsageError(f"--resume takes no value or `auto`, got {resume!r}", hint="swiftctl train JOB --resume auto")
+        raise UsageError(f"--resume takes `last` or `auto`, got {resume!r}", hint="swiftctl train JOB --resume auto",
+                         location="--resume")
     lj, plan = domain.prepare(job, node_rank=node_rank, slurm=slurm, master_addr=master_addr)
     if dry_run or write is not None or slurm:
         from swiftctl.jobs.lint import lint_job
@@ -64,12 +65,12 @@ def train(
         from swiftctl.launch import launcher
 
         base = write.parent if write is not None else Path.cwd()
-        res = lj.job.resources
+        res, rel = lj.job.resources, launcher.relative_job(job, base)
         if slurm:
-            text = launcher.render_sbatch(launcher.relative_job(job, base), source=str(job), job_name=job.stem,
-                                          nnodes=res.nodes, gpus_per_node=res.gpus_per_node)
+            text = launcher.render_sbatch(rel, source=rel, job_name=job.stem, nnodes=res.nodes,
+                                          gpus_per_node=res.gpus_per_node)
         elif write is not None:
-            text = launcher.render_launcher(launcher.relative_job(job, base), source=str(job), nnodes=res.nodes)
+            text = launcher.render_launcher(rel, source=rel, nnodes=res.nodes)
         else:
             text = render.render_script(plan, source=str(job))
         job_view.lint_warnings(lint_job(lj, for_target(lj.job.swift_version), data=False).issues)

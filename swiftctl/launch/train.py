@@ -92,7 +92,7 @@ def check_output_dir(plan: LaunchPlan, resume: bool | str) -> Path | None:
     if mode == "no":
         if busy:
             raise SwiftctlError(f"output dir {out} is not empty: refusing to overwrite a previous run",
-                                hint="add --resume to continue it, or set another output.dir", location="output.dir")
+                                hint="add --resume last (or auto) to continue it, or set another output.dir", location="output.dir")
         return None
     ckpt = last_checkpoint(out) if busy else None
     if ckpt is None and mode == "last":

@@ -97,9 +97,9 @@ def test_non_empty_output_dir_is_refused(cli, tmp_path):
     r = cli("train", str(job), "--skip-doctor")
     assert r.exit_code == 1
     assert r.stderr == (f"error: output.dir: output dir {tmp_path}/out is not empty: refusing to overwrite a previous "
-                        "run\n  fix: add --resume to continue it, or set another output.dir\n")
+                        "run\n  fix: add --resume last (or auto) to continue it, or set another output.dir\n")
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["keep.txt"]
-    r = cli("train", str(job), "--skip-doctor", "--resume")
+    r = cli("train", str(job), "--skip-doctor", "--resume", "last")
     assert r.exit_code == 1
     assert r.stderr.startswith(f"error: output.dir: nothing to resume: no complete checkpoint under {tmp_path}/out\n")
 
