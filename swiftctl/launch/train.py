@@ -159,14 +159,36 @@ def preflight(lj: LoadedJob, plan: LaunchPlan, *, profile: str | None = None, sk
 
     errors = [SwiftctlError(i.message, hint=i.hint, location=i.location)
               for i in lint_job(lj, for_target(lj.job.swift_version)).errors]
+    errors += tracker_errors(lj)
     if not skip_doctor:
         from swiftctl.envcheck.doctor import run_doctor
 
-        need = {"train", "track"} if lj.job.tracking.backend == "swanlab" else {"train"}
+        need = {"train", "track"} if "swanlab" in lj.job.tracking.backend else {"train"}
         report = run_doctor(profile=profile, require=need, output_dir=_existing(plan.output_dir))
         errors += [SwiftctlError(f.what, hint=f.fix, location="doctor") for f in report.blocking(need)]
     if errors:
         raise ErrorGroup(f"{lj.path}: preflight failed, nothing was launched", errors)
+
+
+_TRACKER_PACKAGES = {"tensorboard": "tensorboard", "swanlab": "swanlab", "wandb": "wandb", "mlflow": "mlflow"}
+
+
+def tracker_errors(lj: LoadedJob) -> list[SwiftctlError]:
+    """Every tracker in tracking.backend must be installed where ms-swift runs (it would fail after loading)."""
+    from importlib import metadata
+
+    errors = []
+    for name in lj.job.tracking.backend:
+        package = _TRACKER_PACKAGES.get(name)
+        if package is None:
+            continue
+        try:
+            metadata.version(package)
+        except metadata.PackageNotFoundError:
+            errors.append(SwiftctlError(f"tracker {name} is not installed in this environment",
+                                        hint=f"pip install {package}, or remove {name} from tracking.backend",
+                                        location=lj.where("tracking.backend")))
+    return errors
 
 
 def _existing(path: Path) -> Path:

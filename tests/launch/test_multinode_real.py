@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -163,3 +164,22 @@ def test_different_job_files_stop_every_node_with_one_message(tmp_path):
         assert "node 1 (" in err and "was started with a different job file than node 0" in err, err
         assert "train.learning_rate: 0.0001 on node 0, 0.0002 there" in err, err
     assert not list((tmp_path / "out").glob("v*-*"))  # nothing launched
+
+
+@pytest.mark.slow
+def test_report_reads_tensorboard_events_when_logging_jsonl_is_missing(two_node_run, tmp_path, cli):
+    from swiftctl.runs.logs import read_log
+    from swiftctl.runs.tbevents import read_events
+
+    out, *_ = two_node_run
+    run = next(out.glob("v*-*"))
+    jsonl = read_log(run / "logging.jsonl")
+    events = read_events(run)
+    assert [(p.step, round(p.loss, 4)) for p in events.train] == [(p.step, round(p.loss, 4)) for p in jsonl.train]
+    assert [p.step for p in events.evals] == [p.step for p in jsonl.evals] and events.evals
+    copy = tmp_path / run.name
+    shutil.copytree(run, copy)
+    (copy / "logging.jsonl").unlink()
+    r = cli("report", str(copy), "--json")
+    assert r.exit_code == 0, r.stderr
+    assert str(len(jsonl.train)) in r.stdout
