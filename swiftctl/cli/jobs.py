@@ -51,6 +51,7 @@ def train(
       swiftctl train jobs/multinode.toml --node-rank 1 --master-addr node0
     """
     from swiftctl.errors import UsageError
+    from swiftctl.jobs import preflight as checks
     from swiftctl.launch import script as render
     from swiftctl.launch import train as domain
     from swiftctl.ui import job_view
@@ -58,7 +59,7 @@ def train(
     if resume not in (None, "last", "auto"):
         raise UsageError(f"--resume takes `last` or `auto`, got {resume!r}", hint="swiftctl train JOB --resume auto",
                          location="--resume")
-    lj, plan = domain.prepare(job, node_rank=node_rank, slurm=slurm, master_addr=master_addr)
+    lj, plan = checks.prepare(job, node_rank=node_rank, slurm=slurm, master_addr=master_addr)  # load → plan
     if dry_run or write is not None or slurm:
         from swiftctl.jobs.lint import lint_job
         from swiftctl.jobs.swift_args import for_target
@@ -80,8 +81,8 @@ def train(
         domain.write_script(write, text)
         job_view.note(f"wrote {write}")
         return
-    result = domain.launch(lj, plan, resume=resume or "no", profile=profile, skip_doctor=skip_doctor,
-                           rendezvous_timeout=rendezvous_timeout)
+    checks.preflight(lj, plan, profile=profile, skip_doctor=skip_doctor)  # lint, data, trackers, doctor
+    result = domain.launch(lj, plan, resume=resume or "no", rendezvous_timeout=rendezvous_timeout)  # run → record
     job_view.train_result(result)
     if result.exit_code:
         raise typer.Exit(result.exit_code)

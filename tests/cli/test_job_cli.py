@@ -106,10 +106,10 @@ def test_non_empty_output_dir_is_refused(cli, tmp_path):
 
 def test_port_in_use_is_caught(tmp_path):
     from swiftctl.errors import SwiftctlError
-    from swiftctl.jobs.load import load_job
-    from swiftctl.jobs.swift_args import bundled
     from swiftctl.jobs.compile import compile_plan
-    from swiftctl.launch.train import check_port
+    from swiftctl.jobs.load import load_job
+    from swiftctl.jobs.preflight import check_port
+    from swiftctl.jobs.swift_args import bundled
 
     with socket.socket() as busy:
         busy.bind(("0.0.0.0", 0))
@@ -124,11 +124,11 @@ def test_port_in_use_is_caught(tmp_path):
 
 def test_ms_swift_missing_for_a_real_launch(monkeypatch):
     from swiftctl.errors import SwiftctlError
-    from swiftctl.launch import manifest, train
+    from swiftctl.jobs import preflight
 
-    monkeypatch.setattr(manifest, "package_versions", lambda: {"ms-swift": None})
+    monkeypatch.setattr(preflight, "_version", lambda name: None)
     with pytest.raises(SwiftctlError) as info:
-        train.swift_binary()
+        preflight.swift_binary()
     assert info.value.render() == ("error: ms-swift is not installed: cannot launch `swift sft`\n"
                                    "  fix: swiftctl env install cpu   (or pip install ms-swift in this environment)")
 
