@@ -118,7 +118,7 @@ def _run(lj: LoadedJob, plan: LaunchPlan, swift: str, ckpt: Path | None, joined:
     try:
         with _usr1_stops(record):
             code = run([swift, *plan.argv[1:]], env={**os.environ, **plan.env}, cwd=out, log_path=log, echo=echo,
-                       on_line=watcher.poll, on_start=pid.append)
+                       on_line=watcher.poll, on_start=pid.append, report_signal=True)
     finally:
         codes = joined.channel.finish(code, wait_for_peers=30 if plan.node_rank == 0 else 0) if joined else {}
     watcher.poll("", force=True)
