@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMPS := .stamps
 FIXTURES := .fixtures
 
-.PHONY: demo test lint bench clean setup
+.PHONY: demo test lint bench clean setup slurm-setup
 
 setup: $(STAMPS)/stack $(STAMPS)/fixtures
 
@@ -40,8 +40,14 @@ demo: setup
 lint: $(STAMPS)/venv
 	$(BIN)/ruff check .
 
+# A real one-node Slurm for tests/launch/test_slurm_real.py (Debian's slurm-wlm + munge; needs root and apt-get).
+# Idempotent: nothing happens when the daemons are already installed. The test configures and starts them itself.
+slurm-setup:
+	@if command -v slurmctld >/dev/null && command -v slurmd >/dev/null && command -v munged >/dev/null; then :; \
+	else apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slurm-wlm munge; fi
+
 # pytest exits 5 when it collects no test: that is a failure here, never a silent pass.
-test: setup lint
+test: setup lint slurm-setup
 	$(BIN)/python -m pytest -q
 
 # Speed targets live in scripts that print figures and ratios against baselines measured in the same run.

@@ -22,13 +22,21 @@ def train(
     write: Annotated[Path | None, typer.Option("--write", help="Write the launch script to this file; run nothing.")] = None,
     node_rank: Annotated[int, typer.Option("--node-rank", help="This node's rank (multi-node jobs), 0..nodes-1.")] = 0,
     slurm: Annotated[bool, typer.Option("--slurm", help="Render an sbatch script (one srun launcher per node).")] = False,
-    resume: Annotated[bool, typer.Option("--resume", help="Continue from the last complete checkpoint.")] = False,
+    resume: Annotated[str | None, typer.Option("--resume", metavar="last|auto", help="last: continue from the last "
+                      "complete checkpoint (one must exist); auto: continue when one exists, else start fresh.")] = None,
+    master_addr: Annotated[str | None, typer.Option("--master-addr", help="Multi-node: node 0's host (overrides "
+                           "resources.master_addr; the sbatch script passes it).")] = None,
     skip_doctor: Annotated[bool, typer.Option("--skip-doctor", help="Do not run doctor before launching.")] = False,
     profile: ProfileOpt = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON on stdout: the plan with --dry-run, else the "
                                            "result after the run (the log then goes only to its file).")] = False,
+    rendezvous_timeout: Annotated[float, typer.Option("--rendezvous-timeout", help="Multi-node: seconds to wait for "
+                                                      "the other nodes (node 0) or to reach node 0 (others).")] = 300.0,
 ) -> None:
     """Compile a job and launch `swift sft` (preflight, streamed + logged output, manifest, signals forwarded).
+
+    --dry-run prints the exact `swift sft` env + command for this machine; --write and --slurm write portable
+    scripts that run `swiftctl train` on the node (job path relative to the script, patches computed there).
 
     Examples:
 
@@ -40,19 +48,36 @@ def train(
 
       swiftctl train jobs/multinode.toml --slurm --write muice.sbatch
 
-      swiftctl train jobs/demo.toml --resume
+      swiftctl train jobs/demo.toml --resume last
+
+      swiftctl train jobs/demo.toml --resume auto
+
+      swiftctl train jobs/multinode.toml --node-rank 1 --master-addr node0
     """
+    from swiftctl.errors import UsageError
+    from swiftctl.jobs import preflight as checks
     from swiftctl.launch import script as render
     from swiftctl.launch import train as domain
     from swiftctl.ui import job_view
 
-    lj, plan = domain.prepare(job, node_rank=node_rank, slurm=slurm)
+    if resume not in (None, "last", "auto"):
+        raise UsageError(f"--resume takes `last` or `auto`, got {resume!r}", hint="swiftctl train JOB --resume auto",
+                         location="--resume")
+    lj, plan = checks.prepare(job, node_rank=node_rank, slurm=slurm, master_addr=master_addr)  # load → plan
     if dry_run or write is not None or slurm:
         from swiftctl.jobs.lint import lint_job
         from swiftctl.jobs.swift_args import for_target
+        from swiftctl.launch import launcher
 
-        text = (render.render_slurm(plan, source=str(job), job_name=job.stem) if slurm
-                else render.render_script(plan, source=str(job)))
+        base = write.parent if write is not None else Path.cwd()
+        res, rel = lj.job.resources, launcher.relative_job(job, base)
+        if slurm:
+            text = launcher.render_sbatch(rel, source=rel, job_name=job.stem, nnodes=res.nodes,
+                                          gpus_per_node=res.gpus_per_node)
+        elif write is not None:
+            text = launcher.render_launcher(rel, source=rel, nnodes=res.nodes)
+        else:
+            text = render.render_script(plan, source=str(job))
         issues = lint_job(lj, for_target(lj.job.swift_version), data=False).issues
         if json_out and write is None:
             job_view.print_json({"job": str(job), "plan": plan, "script": text, "issues": issues})
@@ -64,7 +89,9 @@ def train(
         domain.write_script(write, text)
         job_view.note(f"wrote {write}")
         return
-    result = domain.launch(lj, plan, resume=resume, profile=profile, skip_doctor=skip_doctor, echo=not json_out)
+    checks.preflight(lj, plan, profile=profile, skip_doctor=skip_doctor)  # lint, data, trackers, doctor
+    result = domain.launch(lj, plan, resume=resume or "no", rendezvous_timeout=rendezvous_timeout,
+                           echo=not json_out)  # run → record
     job_view.print_json(result) if json_out else job_view.train_result(result)
     if result.exit_code:
         raise typer.Exit(result.exit_code)

@@ -17,8 +17,6 @@ from swiftctl.jobs.swift_args import ArgList, replacement
 from swiftctl.secrets import SECRET_OPTIONS
 
 ALLOC_CONF = "expandable_segments:True"
-# Environment variables a job never sets itself: they are read from the environment at run time.
-SECRET_ENV = ("SWANLAB_API_KEY",)
 
 
 @dataclass(frozen=True)
@@ -110,13 +108,33 @@ def _build_argv(loaded: LoadedJob, major: int) -> list[str]:
     _opt(argv, "save_total_limit", tr.save_total_limit)
     _opt(argv, "seed", tr.seed)
     _opt(argv, "output_dir", loaded.local(job.output.dir))
-    _opt(argv, "report_to", tk.backend)
-    if tk.backend == "swanlab":
+    _opt(argv, "report_to", *tk.report_to)
+    if "swanlab" in tk.backend:
         _opt(argv, "swanlab_project", tk.project)
         _opt(argv, "swanlab_workspace", tk.workspace)
         _opt(argv, "swanlab_exp_name", tk.exp_name)
-        _opt(argv, "swanlab_mode", tk.mode)
+        _opt(argv, "swanlab_mode", _SWANLAB_MODE.get(tk.mode or "", tk.mode))  # ms-swift 4.6: cloud | local
     return argv
+
+
+_SWANLAB_MODE = {"offline": "local"}
+_WANDB_MODE = {"offline": "offline", "local": "offline", "disabled": "disabled", "cloud": "online"}
+# Secrets each tracker reads from the environment at run time (never from the job, never written).
+TRACKER_SECRETS = {"swanlab": ("SWANLAB_API_KEY",), "wandb": ("WANDB_API_KEY",),
+                   "mlflow": ("MLFLOW_TRACKING_TOKEN", "MLFLOW_TRACKING_PASSWORD")}
+
+
+def tracking_env(loaded: LoadedJob) -> dict[str, str]:
+    """Environment for wandb / mlflow (configured by variables, not `swift sft` arguments); no secrets."""
+    tk, env = loaded.job.tracking, {}
+    if "wandb" in tk.backend:
+        pairs = {"WANDB_PROJECT": tk.project, "WANDB_ENTITY": tk.workspace, "WANDB_NAME": tk.exp_name,
+                 "WANDB_MODE": _WANDB_MODE.get(tk.mode or "")}
+        env.update({k: v for k, v in pairs.items() if v})
+    if "mlflow" in tk.backend:
+        pairs = {"MLFLOW_EXPERIMENT_NAME": tk.project, "MLFLOW_RUN_NAME": tk.exp_name}
+        env.update({k: v for k, v in pairs.items() if v})
+    return env
 
 
 def option_names(argv: list[str]) -> list[tuple[int, str]]:
@@ -175,6 +193,10 @@ def compile_plan(loaded: LoadedJob, args: ArgList, *, node_rank: int = 0,
                                     hint="set resources.master_addr = \"<node 0 hostname>\" (or use --slurm)"))
     if errors:
         raise ErrorGroup(f"{loaded.path}: cannot compile the job", errors)
+    if res.device == "cpu" and res.nodes > 1:
+        # without it transformers sees no accelerator and trains each rank alone (parallel_mode NOT_PARALLEL,
+        # every rank "world process zero"), although ms-swift's process group is up with world_size = nodes
+        argv += ["--use_cpu", "true"]
     argv += job.extra_args
     env: dict[str, str] = dict(extra_env or {})
     env.update(res.env)
@@ -184,11 +206,14 @@ def compile_plan(loaded: LoadedJob, args: ArgList, *, node_rank: int = 0,
         env["NPROC_PER_NODE"] = str(res.gpus_per_node)
         env["PYTORCH_CUDA_ALLOC_CONF"] = ALLOC_CONF
     if res.nodes > 1:
+        if res.device == "cpu":
+            env["NPROC_PER_NODE"] = "1"  # one process per node (torchrun's --nproc_per_node)
         env.update(NNODES=str(res.nodes), NODE_RANK=str(node_rank), MASTER_ADDR=str(res.master_addr or ""),
                    MASTER_PORT=str(res.master_port))
     elif res.device == "cuda":
         env["MASTER_PORT"] = str(res.master_port)
-    secrets = SECRET_ENV if job.tracking.backend == "swanlab" else ()
+    env.update(tracking_env(loaded))
+    secrets = tuple(name for tracker in job.tracking.backend for name in TRACKER_SECRETS.get(tracker, ()))
     return LaunchPlan(argv=argv, env=env, output_dir=loaded.local(job.output.dir), nproc_per_node=res.gpus_per_node,
                       nnodes=res.nodes, node_rank=node_rank, runtime_secrets=secrets,
                       arg_source=f"ms-swift {args.version} ({args.source.partition(':')[0]} argument list)")

@@ -202,7 +202,7 @@ def rule_identity(lj: LoadedJob) -> list[Issue]:
 
 def rule_swanlab_key(lj: LoadedJob) -> list[Issue]:
     t = lj.job.tracking
-    if t.backend == "swanlab" and (t.mode or "cloud") == "cloud" and not os.environ.get("SWANLAB_API_KEY"):
+    if "swanlab" in t.backend and (t.mode or "cloud") == "cloud" and not os.environ.get("SWANLAB_API_KEY"):
         return [_issue(lj, "tracking.no-key", "warning", "swanlab cloud tracking without SWANLAB_API_KEY in the "
                        "environment", "export SWANLAB_API_KEY=... before training (or tracking.mode = \"local\")",
                        "tracking.backend")]

@@ -90,18 +90,46 @@ class Output(_Table):
     dir: str = Field(description="ms-swift output_dir (runs go to <dir>/vN-<time>/).")
 
 
+# --report_to names of the trackers swiftctl configures (each is a key of transformers' INTEGRATION_TO_CALLBACK,
+# which ms-swift's --report_to passes through; a test checks that against the installed stack).
+Tracker = Literal["tensorboard", "swanlab", "wandb", "mlflow", "none"]
+
+
 class Tracking(_Table):
-    backend: Literal["swanlab", "tensorboard", "none"] = "none"
-    project: str | None = None
-    workspace: str | None = None
-    exp_name: str | None = None
-    mode: Literal["cloud", "local", "offline", "disabled"] | None = None
+    backend: list[Tracker] | Tracker = Field(default_factory=lambda: ["tensorboard"], description=(
+        "Trackers (--report_to): one name or a list of tensorboard, swanlab, wandb, mlflow; \"none\" for none. "
+        "Default tensorboard (ms-swift then writes runs/ and the loss plots in images/). Tracking runs on rank 0."))
+    project: str | None = Field(None, description="swanlab project / WANDB_PROJECT / MLFLOW_EXPERIMENT_NAME.")
+    workspace: str | None = Field(None, description="swanlab workspace / WANDB_ENTITY.")
+    exp_name: str | None = Field(None, description="swanlab experiment name / WANDB_NAME / MLFLOW_RUN_NAME.")
+    mode: Literal["cloud", "local", "offline", "disabled"] | None = Field(None, description=(
+        "swanlab and wandb: offline (or local) logs on disk only, no account needed; cloud uploads."))
+
+    @field_validator("backend", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: object) -> object:
+        return [value] if isinstance(value, str) else value
 
     @model_validator(mode="after")
-    def _swanlab_fields_need_swanlab(self) -> Tracking:
-        if self.backend != "swanlab" and any(v is not None for v in (self.project, self.workspace, self.mode)):
-            raise ValueError("project/workspace/mode are swanlab settings: set tracking.backend = \"swanlab\"")
+    def _settings_need_a_tracker(self) -> Tracking:
+        names = self.backend
+        if "none" in names and len(names) > 1:
+            raise ValueError("\"none\" cannot be combined with other trackers")
+        if len(set(names)) != len(names):
+            raise ValueError(f"a tracker is listed twice: {names}")
+        online = {"swanlab", "wandb", "mlflow"} & set(names)
+        if not online and any(v is not None for v in (self.project, self.workspace, self.exp_name, self.mode)):
+            raise ValueError("project/workspace/exp_name/mode configure swanlab, wandb or mlflow: add one to "
+                             "tracking.backend")
+        if self.mode is not None and not {"swanlab", "wandb"} & set(names):
+            raise ValueError("tracking.mode applies to swanlab and wandb only")
+        if self.mode == "disabled" and "swanlab" in names:
+            raise ValueError("ms-swift's swanlab has no disabled mode: remove swanlab from tracking.backend instead")
         return self
+
+    @property
+    def report_to(self) -> list[str]:
+        return list(self.backend)
 
 
 class Resources(_Table):
@@ -127,8 +155,6 @@ class Resources(_Table):
             raise ValueError("a GPU job needs gpus_per_node >= 1 (or declare a CPU job: resources.device = \"cpu\")")
         if self.device == "cpu" and (self.gpus_per_node or self.cuda_visible_devices):
             raise ValueError("a CPU job uses no GPUs: set gpus_per_node = 0 and remove cuda_visible_devices")
-        if self.device == "cpu" and self.nodes > 1:
-            raise ValueError("multi-node jobs need GPUs: set resources.device = \"cuda\"")
         return self
 
     @property

@@ -2,7 +2,7 @@
 
 Written atomically as ``swiftctl-manifest.json`` in ms-swift's versioned run dir (``output_dir/vN-YYYYmmdd-HHMMSS/``)
 as soon as that dir appears, and again when the run ends (in ``output_dir`` when no run dir was ever created).
-On multi-node jobs node N>0 writes ``swiftctl-manifest.nodeN.json`` beside it.
+On multi-node jobs node 0 owns the manifest (it lists every node); node N>0 writes only its own log.
 No secret appears in it: env and argv are redacted, secret variables are listed by name only.
 
 JSON fields (schema 1):
@@ -21,6 +21,8 @@ JSON fields (schema 1):
 - ``datasets``: [{``path``, ``bytes``, ``sha256``}] for every local dataset file
 - ``git``: {``commit``, ``dirty``} of the repository holding the job file, or null
 - ``host``: hostname; ``python``: version
+- ``nodes``: multi-node runs only, [{``rank``, ``host``, ``job_sha256``, ``exit_code``}] for every node as node 0
+  saw it at the rendezvous; ``stopped_by``: why this node interrupted its run (another node failed or vanished) or null
 """
 
 from __future__ import annotations
@@ -104,6 +106,8 @@ class Manifest:
     git: dict[str, Any] | None = None
     host: str = field(default_factory=socket.gethostname)
     python: str = field(default_factory=lambda: platform.python_version() or sys.version.split()[0])
+    nodes: list[dict[str, Any]] = field(default_factory=list)
+    stopped_by: str | None = None
 
     def finish(self, exit_code: int, interrupted: bool) -> None:
         self.exit_code = exit_code

@@ -156,11 +156,12 @@ def _forward_signals(pgid: int) -> Iterator[list[int]]:
 
 def run(argv: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: str | Path | None = None,
         log_path: Path | None = None, echo: bool = True, on_line: Callable[[str], None] | None = None,
-        grace: float = GRACE_SECONDS) -> int:
+        grace: float = GRACE_SECONDS, on_start: Callable[[int], None] | None = None, report_signal: bool = False) -> int:
     """Run a long command in its own process group, stream + tee its output, forward signals; return its exit code.
 
     On SIGINT/SIGTERM the signal is forwarded to the whole group; if the group has not exited ``grace`` seconds
-    later it is killed. When the leader exits, any process it left in the group is ended too.
+    later it is killed. When the leader exits, any process it left in the group is ended too. With
+    ``report_signal`` a non-zero exit after a forwarded signal is returned as 128 + that signal.
     """
     _flush()
     log = open(log_path, "ab") if log_path is not None else None  # noqa: SIM115 - closed in finally
@@ -172,10 +173,14 @@ def run(argv: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: str |
             raise CommandNotFound(f"{argv[0]} not found", hint=f"install {argv[0]} or put it on PATH") from exc
         tee = _Tee(sys.stdout.buffer if echo else None, log, on_line)
         with _forward_signals(proc.pid) as received:
+            if on_start is not None:
+                on_start(proc.pid)
             _pump(proc, tee, received, grace)
         tee.close()
         returncode = proc.wait()
         _reap_group(proc.pid)
+        if report_signal and received and returncode != 0:  # torchrun exits 1 on Ctrl-C: report it as a shell would
+            return 128 + received[0]
         return _exit_code(returncode)
     finally:
         if log is not None:

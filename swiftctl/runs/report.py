@@ -14,7 +14,7 @@ from swiftctl.runs.compare import Comparison, compare
 from swiftctl.runs.config import RunConfig, load_config
 from swiftctl.runs.health import HealthFinding, Thresholds, assess
 from swiftctl.runs.health_rl import StageMetrics, assess_rl
-from swiftctl.runs.logs import LogReader
+from swiftctl.runs.logs import LogReader, RunLog
 from swiftctl.runs.rundir import resolve_run
 from swiftctl.runs.summary import Curves, RunSummary, curves, summarize
 
@@ -69,8 +69,12 @@ class RunWatcher:
     def refresh(self, *, waiting_ok: bool = False) -> RunReport:
         self.reader.poll()
         log = self.reader.log
+        if not self.reader.path.is_file():  # no logging.jsonl: ms-swift's TensorBoard events, when there are some
+            from swiftctl.runs.tbevents import read_events
+
+            log = read_events(self.path) or log
         if not waiting_ok:
-            self._require_data()
+            self._require_data(log)
         cfg = load_config(self.args, self.manifest)
         steps = self.checkpoints()
         best = log.summary.get("best_model_checkpoint")
@@ -79,10 +83,10 @@ class RunWatcher:
         stage, rl_findings = assess_rl(self.reader.path)
         return RunReport(summary, cfg, rl_findings + assess(log, cfg, steps, self.thresholds), curves(log), stage=stage)
 
-    def _require_data(self) -> None:
-        log, where = self.reader.log, str(self.reader.path)
+    def _require_data(self, log: RunLog) -> None:
+        where = str(self.reader.path)
         wait = f"wait for the first logging step, or follow it: swiftctl report --watch {self.path}"
-        if not self.reader.path.is_file():
+        if not self.reader.path.is_file() and not (log.train or log.evals):
             raise SwiftctlError(f"no logging.jsonl in {self.path}: the run has not logged a step yet",
                                 location=where, hint=wait)
         if log.train or log.evals:

@@ -97,9 +97,9 @@ def test_non_empty_output_dir_is_refused(cli, tmp_path):
     r = cli("train", str(job), "--skip-doctor")
     assert r.exit_code == 1
     assert r.stderr == (f"error: output.dir: output dir {tmp_path}/out is not empty: refusing to overwrite a previous "
-                        "run\n  fix: add --resume to continue it, or set another output.dir\n")
+                        "run\n  fix: add --resume last (or auto) to continue it, or set another output.dir\n")
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["keep.txt"]
-    r = cli("train", str(job), "--skip-doctor", "--resume")
+    r = cli("train", str(job), "--skip-doctor", "--resume", "last")
     assert r.exit_code == 1
     assert r.stderr.startswith(f"error: output.dir: nothing to resume: no complete checkpoint under {tmp_path}/out\n")
 
@@ -108,8 +108,8 @@ def test_port_in_use_is_caught(tmp_path):
     from swiftctl.errors import SwiftctlError
     from swiftctl.jobs.compile import compile_plan
     from swiftctl.jobs.load import load_job
+    from swiftctl.jobs.preflight import check_port
     from swiftctl.jobs.swift_args import bundled
-    from swiftctl.launch.train import check_port
 
     with socket.socket() as busy:
         busy.bind(("0.0.0.0", 0))
@@ -124,11 +124,11 @@ def test_port_in_use_is_caught(tmp_path):
 
 def test_ms_swift_missing_for_a_real_launch(monkeypatch):
     from swiftctl.errors import SwiftctlError
-    from swiftctl.launch import manifest, train
+    from swiftctl.jobs import preflight
 
-    monkeypatch.setattr(manifest, "package_versions", lambda: {"ms-swift": None})
+    monkeypatch.setattr(preflight, "_version", lambda name: None)
     with pytest.raises(SwiftctlError) as info:
-        train.swift_binary()
+        preflight.swift_binary()
     assert info.value.render() == ("error: ms-swift is not installed: cannot launch `swift sft`\n"
                                    "  fix: swiftctl env install cpu   (or pip install ms-swift in this environment)")
 

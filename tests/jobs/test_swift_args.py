@@ -30,7 +30,7 @@ def test_bundled_4x_list_is_the_installed_one():
 
 @pytest.mark.stack
 def test_reading_the_list_and_compiling_imports_nothing_heavy():
-    code = ("import sys; from pathlib import Path; from swiftctl.cli import app; from swiftctl.launch.train import prepare; "
+    code = ("import sys; from pathlib import Path; from swiftctl.cli import app; from swiftctl.jobs.preflight import prepare; "
             "prepare(Path('jobs/demo.toml')); from swiftctl.jobs.lint import lint_job; "
             "heavy = sorted(m for m in ('swift', 'torch', 'transformers', 'vllm') if m in sys.modules); print(heavy)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120)

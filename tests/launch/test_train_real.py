@@ -123,7 +123,7 @@ def test_sigint_leaves_no_process_and_resume_continues(tmp_path):
     last = steps[-1]
 
     resumed = _job(tmp_path, "long", max_steps=last + 2, save_steps=2)  # same job, shorter, to keep the test short
-    done = swiftctl_subprocess("train", str(resumed), "--skip-doctor", "--resume", timeout=900)
+    done = swiftctl_subprocess("train", str(resumed), "--skip-doctor", "--resume", "last", timeout=900)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     new_run = sorted(out.glob("v*-*"))[-1]
     assert new_run != run

@@ -24,4 +24,4 @@ exec swift sft \
   --eval_steps 3 \
   --save_steps 3 \
   --output_dir $REPO/demo-runs/demo \
-  --report_to none
+  --report_to tensorboard
