@@ -168,7 +168,11 @@ def test_muice_stage_jobs_lint_cleanly_except_missing_paths():
 def test_dry_run_and_slurm_render_swift_rlhf(cli):
     dry = cli("train", str(REPO / "jobs" / "demo-dpo.toml"), "--dry-run")
     assert dry.exit_code == 0 and "exec swift rlhf \\\n  --rlhf_type dpo \\\n" in dry.stdout
+    grpo = cli("train", str(REPO / "jobs" / "muice-grpo.toml"), "--dry-run")
+    assert grpo.exit_code == 0, grpo.stdout
+    assert "--rlhf_type grpo" in grpo.stdout and "export SWIFTCTL_PERSONA_NAME='沐雪'" in grpo.stdout
+    assert "--use_vllm true" in grpo.stdout and "--vllm_mode colocate" in grpo.stdout
+    # The sbatch script runs `swiftctl train` on each node, which compiles the same stage there.
     slurm = cli("train", str(REPO / "jobs" / "muice-grpo.toml"), "--slurm")
     assert slurm.exit_code == 0, slurm.stdout
-    assert "--rlhf_type grpo" in slurm.stdout and "export SWIFTCTL_PERSONA_NAME='沐雪'" in slurm.stdout
-    assert "--use_vllm true" in slurm.stdout and "--vllm_mode colocate" in slurm.stdout
+    assert "srun" in slurm.stdout and "muice-grpo.toml" in slurm.stdout and "--node-rank" in slurm.stdout
