@@ -58,7 +58,7 @@ def show(name: NameArg, json_: JsonOpt = False) -> None:
 
 @env_app.command("constraints")
 def constraints(name: NameArg, out: Annotated[Path | None, typer.Option(
-        "--out", "-o", help="Write here (atomically) instead of stdout.")] = None) -> None:
+        "--out", "-o", dir_okay=False, help="Write here (atomically) instead of stdout.")] = None) -> None:
     """Write a pip constraints file pinning every package of the profile to its recommended version.
 
     Examples:

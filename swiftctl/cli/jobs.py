@@ -19,8 +19,9 @@ JobArg = Annotated[Path, typer.Argument(help="Job file (TOML), e.g. jobs/demo.to
 def train(
     job: JobArg,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the exact env + command as bash; run nothing.")] = False,
-    write: Annotated[Path | None, typer.Option("--write", help="Write the launch script to this file; run nothing.")] = None,
-    node_rank: Annotated[int, typer.Option("--node-rank", help="This node's rank (multi-node jobs), 0..nodes-1.")] = 0,
+    write: Annotated[Path | None, typer.Option("--write", dir_okay=False,
+                                                            help="Write the launch script to this file; run nothing.")] = None,
+    node_rank: Annotated[int, typer.Option("--node-rank", min=0, help="This node's rank (multi-node jobs), 0..nodes-1.")] = 0,
     slurm: Annotated[bool, typer.Option("--slurm", help="Render an sbatch script (one srun launcher per node).")] = False,
     resume: Annotated[bool, typer.Option("--resume", help="Continue from the last complete checkpoint.")] = False,
     skip_doctor: Annotated[bool, typer.Option("--skip-doctor", help="Do not run doctor before launching.")] = False,
@@ -90,7 +91,7 @@ def check(job: JobArg, json_out: JsonOpt = False) -> None:
 @job_app.command("migrate")
 def migrate(
     source: Annotated[str, typer.Argument(help="A job .toml, a file holding a `swift sft` command, or - for stdin.")],
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the TOML here (never overwrites).")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", dir_okay=False, help="Write the TOML here (never overwrites).")] = None,
 ) -> None:
     """Rewrite 2.x/3.x `swift sft` names to ms-swift 4.x: a pasted command line → a corrected job TOML.
 
@@ -117,7 +118,7 @@ def migrate(
 
 
 @job_app.command("schema")
-def schema(output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")] = None) -> None:
+def schema(output: Annotated[Path | None, typer.Option("--output", "-o", dir_okay=False, help="Write to this file.")] = None) -> None:
     """Print the JSON Schema of job files (for editors; a copy is committed as jobs/job.schema.json).
 
     Examples:
