@@ -10,6 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from swiftctl.jobs.envrules import EnvName, EnvValue
+
 
 class _Table(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
@@ -108,7 +110,7 @@ class Resources(_Table):
     master_addr: str | None = Field(None, description="Rendezvous host for multi-node (node 0).")
     master_port: int = Field(29500, ge=1, le=65535)
     shared_storage: bool | None = Field(None, description="Declare that output.dir is shared by all nodes.")
-    env: dict[str, str] = Field(default_factory=dict, description="Extra environment variables (no secrets).")
+    env: dict[EnvName, EnvValue] = Field(default_factory=dict, description="Extra environment variables (no secrets).")
 
     @field_validator("cuda_visible_devices")
     @classmethod
@@ -144,6 +146,16 @@ class Job(_Table):
     tracking: Tracking = Field(default_factory=Tracking)
     resources: Resources = Field(default_factory=Resources)
     extra_args: list[str] = Field(default_factory=list, description="Extra `swift sft` arguments, e.g. [\"--seed\", \"7\"].")
+
+    @field_validator("extra_args")
+    @classmethod
+    def _no_secret_args(cls, value: list[str]) -> list[str]:
+        from swiftctl.jobs.envrules import value_problems
+
+        problems = value_problems(value)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return value
 
     @property
     def major(self) -> int:

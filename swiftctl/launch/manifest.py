@@ -3,7 +3,8 @@
 Written atomically as ``swiftctl-manifest.json`` in ms-swift's versioned run dir (``output_dir/vN-YYYYmmdd-HHMMSS/``)
 as soon as that dir appears, and again when the run ends (in ``output_dir`` when no run dir was ever created).
 On multi-node jobs node N>0 writes ``swiftctl-manifest.nodeN.json`` beside it.
-No secret appears in it: env and argv are redacted, secret variables are listed by name only.
+No secret appears in it: env, argv and the job (text and resolved) are redacted (secret-named values, URL
+credentials, well-known token shapes); secret variables are listed by name only.
 
 JSON fields (schema 1):
 - ``schema``: 1
@@ -37,7 +38,7 @@ from typing import Any
 
 from swiftctl.errors import SwiftctlError
 from swiftctl.fsutil import atomic_write_text
-from swiftctl.secrets import redact_argv, redact_env
+from swiftctl.secrets import redact_argv, redact_env, redact_tree
 
 MANIFEST_NAME = "swiftctl-manifest.json"
 PACKAGES = ("ms-swift", "torch", "transformers", "peft", "trl", "datasets", "deepspeed", "swanlab", "vllm",
@@ -114,7 +115,10 @@ class Manifest:
         # every node of a multi-node job shares the run dir: node 0 owns the manifest, others add their own
         name = MANIFEST_NAME if self.node_rank == 0 else f"swiftctl-manifest.node{self.node_rank}.json"
         path = directory / name
-        atomic_write_text(path, json.dumps(asdict(self), ensure_ascii=False, indent=2) + "\n")
+        data = asdict(self)
+        data["job"] = redact_tree(data["job"])  # job check refuses secrets; anything that slips through is hidden here
+        data["command"] = redact_tree(data["command"])
+        atomic_write_text(path, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
         return path
 
 

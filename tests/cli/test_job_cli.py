@@ -189,12 +189,14 @@ def test_schema_matches_the_committed_copy(cli):
 def test_secrets_never_in_dry_run_or_written_script(cli, tmp_path, monkeypatch):
     monkeypatch.setenv("SWANLAB_API_KEY", "sk-very-secret")
     body = _cpu_job(str(FIXTURE_MODEL), str(DATA / "muice-sample.jsonl"))
-    job = _job(tmp_path, body + 'env = { MY_TOKEN = "tok-secret" }\n[tracking]\nbackend = "swanlab"\n'
-               'project = "p"\n')
+    refused = _job(tmp_path, body + 'env = { MY_TOKEN = "tok-secret" }\n', "refused.toml")
+    r = cli("train", str(refused), "--dry-run")  # a secret in the job file is refused, with the fix
+    assert r.exit_code == 1 and "tok-secret" not in r.stdout + r.stderr
+    assert "MY_TOKEN looks like a secret: remove it from the job file and export it in the shell" in r.stderr
+    job = _job(tmp_path, body + '[tracking]\nbackend = "swanlab"\nproject = "p"\n')
     r = cli("train", str(job), "--dry-run")
     assert r.exit_code == 0
-    assert "sk-very-secret" not in r.stdout + r.stderr and "tok-secret" not in r.stdout + r.stderr
-    assert 'export MY_TOKEN="${MY_TOKEN:?set MY_TOKEN in the environment}"' in r.stdout
+    assert "sk-very-secret" not in r.stdout + r.stderr
     r = cli("train", str(job), "--write", str(tmp_path / "run.sh"))
     assert r.exit_code == 0
     assert "sk-very-secret" not in (tmp_path / "run.sh").read_text()
