@@ -69,7 +69,11 @@ def serve(run: RunArg = None, model: ModelOpt = None, adapters: AdaptersOpt = No
           backend: BackendOpt = "vllm", host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
           port: Annotated[int, typer.Option("--port", min=1, max=65535)] = 8000,
           api_key: Annotated[str | None, typer.Option("--api-key", envvar="SWIFTCTL_API_KEY",
-                                                      help="Require this bearer key (env SWIFTCTL_API_KEY).")] = None,
+                                                      help="Require this bearer key. Prefer the env SWIFTCTL_API_KEY or "
+                                                           "--api-key-file: on the command line other users see it "
+                                                           "in `ps`.")] = None,
+          api_key_file: Annotated[Path | None, typer.Option("--api-key-file", exists=True, dir_okay=False,
+                                                            help="Read the bearer key from this file.")] = None,
           name: Annotated[str | None, typer.Option("--served-model-name")] = None,
           checkpoint: CheckpointOpt = "auto", max_new_tokens: MaxTokensOpt = 512, max_model_len: MaxLenOpt = None,
           ready_timeout: Annotated[float, typer.Option("--ready-timeout", min=1, help="Seconds to wait for /health.")] = 900,
@@ -81,11 +85,15 @@ def serve(run: RunArg = None, model: ModelOpt = None, adapters: AdaptersOpt = No
       swiftctl serve demo-runs/demo --port 8000
 
       SWIFTCTL_API_KEY=sk-... swiftctl serve demo-runs/demo --host 0.0.0.0
+
+      swiftctl serve demo-runs/demo --api-key-file ~/.config/swiftctl/key   (every route but /health needs it)
     """
     from swiftctl.infer import api
     from swiftctl.ui import infer_view
 
     settings = _settings(backend, max_new_tokens, max_model_len)
+    if api_key_file is not None:
+        api_key = api.read_key(api_key_file)
     notes: list[str] = []
     target = api.target(run, model=model, adapters=adapters, system=system, which=checkpoint, merge=merge,
                         notes=notes)
