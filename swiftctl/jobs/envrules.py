@@ -30,9 +30,17 @@ RESERVED: dict[str, str] = {
 }
 
 
+# variables bash itself sets or reads at start-up (BASH_ENV/ENV would run a file in every bash the script starts)
+SHELL_OWNED = frozenset({"_", "PWD", "OLDPWD", "SHLVL", "IFS", "BASH_ENV", "ENV", "SHELLOPTS", "BASHOPTS", "PS4",
+                         "PROMPT_COMMAND", "CDPATH", "GLOBIGNORE"})
+
+
 def check_name(name: str) -> str:
     if not ENV_NAME.fullmatch(name):
         raise ValueError(f"{name!r} is not a valid environment variable name ([A-Za-z_][A-Za-z0-9_]*): rename it")
+    if name in SHELL_OWNED or name.startswith("BASH_FUNC_"):
+        raise ValueError(f"{name} is set or interpreted by bash itself, so a launch script cannot pass it on safely: "
+                         "remove it from resources.env")
     if name in RESERVED:
         raise ValueError(f"{name} is set by swiftctl and cannot be set in resources.env: {RESERVED[name]}")
     if is_secret_name(name):

@@ -8,7 +8,7 @@ credentials, well-known token shapes); secret variables are listed by name only.
 
 JSON fields (schema 1):
 - ``schema``: 1
-- ``status``: "running" | "succeeded" | "failed" | "interrupted"; ``exit_code``: int or null while running
+- ``status``: "running" | "succeeded" | "failed" | "interrupted" (readers add "crashed"); ``exit_code``: int or null while running
 - ``started_at``, ``ended_at``: ISO 8601 UTC (``ended_at`` null while running)
 - ``job``: {``path``: job file, ``sha256``, ``text``: the TOML as written, ``resolved``: the validated job as JSON}
 - ``command``: {``argv``: the `swift sft` argv (redacted), ``env``: variables swiftctl set (redacted),
@@ -21,16 +21,21 @@ JSON fields (schema 1):
   ``patch_env``: names of the variables swiftctl added for patches and the profile (e.g. PYTHONPATH, VLLM_PLUGINS)
 - ``datasets``: [{``path``, ``bytes``, ``sha256``}] for every local dataset file
 - ``git``: {``commit``, ``dirty``} of the repository holding the job file, or null
-- ``host``: hostname; ``python``: version
+- ``host``: hostname; ``pid``: the swiftctl process (a `running` manifest whose pid is gone on this host reads as
+  ``crashed``: :func:`effective_status`); ``python``: version
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
 import platform
+import re
 import socket
 import sys
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -104,6 +109,7 @@ class Manifest:
     datasets: list[dict[str, Any]] = field(default_factory=list)
     git: dict[str, Any] | None = None
     host: str = field(default_factory=socket.gethostname)
+    pid: int = field(default_factory=os.getpid)
     python: str = field(default_factory=lambda: platform.python_version() or sys.version.split()[0])
 
     def finish(self, exit_code: int, interrupted: bool) -> None:
@@ -128,3 +134,87 @@ def command_record(argv: list[str], env: dict[str, str], secrets: tuple[str, ...
 
 def dataset_records(paths: list[Path]) -> list[dict[str, Any]]:
     return [{"path": str(p), "bytes": p.stat().st_size, "sha256": sha256_file(p)} for p in paths if p.is_file()]
+
+
+LOCK_NAME = ".swiftctl-train.lock"
+# what a launch leaves in output_dir before ms-swift makes its run dir: no reason to refuse a plain rerun
+OWN_FILES = re.compile(r"^(swiftctl-train(\.node\d+)?\.log|swiftctl-manifest(\.node\d+)?\.json|\.swiftctl-train\.lock"
+                       r"|\..*\.swiftctl-\d+-.*\.tmp)$")
+
+
+def blocking_entries(out: Path, runs: list[Path], last_checkpoint) -> list[Path]:
+    """Entries of output_dir that a fresh launch would clobber or mix with: anything but swiftctl's own files,
+    unless the runs there never saved a checkpoint (a launch that failed early can simply be rerun)."""
+    if last_checkpoint(out) is not None:
+        return [out]
+    return [p for p in out.iterdir() if p not in runs and not OWN_FILES.match(p.name)]
+
+
+@contextlib.contextmanager
+def output_lock(out: Path) -> Iterator[Path]:
+    """Hold an exclusive lock file in output_dir while the block runs (the kernel drops it if the process dies).
+
+    The lock file is removed at the end, and so is output_dir if this created it and nothing was written.
+    """
+    import fcntl
+
+    if out.exists() and not out.is_dir():
+        raise SwiftctlError(f"output dir {out} is a file", hint="set output.dir to a directory", location="output.dir")
+    created = not out.exists()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SwiftctlError(f"cannot create output dir {out}: {exc.strerror}", location="output.dir",
+                            hint="set output.dir to a path whose parent is a writable directory") from None
+    path = out / LOCK_NAME
+    while True:
+        handle = open(path, "a+")  # noqa: SIM115  # held open for the whole run
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            handle.close()
+            raise SwiftctlError(f"another `swiftctl train` is running in {out} ({holder})", location="output.dir",
+                                hint="wait for it to end, or set another output.dir") from None
+        with contextlib.suppress(OSError):
+            if os.stat(path).st_ino == os.fstat(handle.fileno()).st_ino:
+                break  # not a file the previous holder unlinked while we opened it
+        handle.close()
+    try:
+        handle.truncate(0)
+        handle.write(f"pid {os.getpid()} on {socket.gethostname()}\n")
+        handle.flush()
+        yield path
+    finally:
+        with contextlib.suppress(OSError):
+            path.unlink()
+        handle.close()
+        if created:
+            with contextlib.suppress(OSError):
+                out.rmdir()  # only when empty
+
+
+def process_gone(record: dict[str, Any]) -> bool:
+    """True when a manifest says `running` but the process that wrote it no longer exists on this host."""
+    pid, host = record.get("pid"), record.get("host")
+    if record.get("status") != "running" or not isinstance(pid, int) or host != socket.gethostname():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    cmdline = Path(f"/proc/{pid}/cmdline")
+    with contextlib.suppress(OSError):  # a reused pid: alive, but no longer swiftctl
+        return "swiftctl" not in cmdline.read_bytes().decode(errors="replace")
+    return False
+
+
+def effective_status(record: dict[str, Any]) -> str | None:
+    """The manifest's status, with `running` turned into `crashed` when its process is gone (SIGKILL, power loss)."""
+    status = record.get("status")
+    if not isinstance(status, str):
+        return None
+    return "crashed" if process_gone(record) else status

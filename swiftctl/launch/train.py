@@ -80,7 +80,7 @@ def check_output_dir(plan: LaunchPlan, resume: bool) -> Path | None:
     out = plan.output_dir
     if out.exists() and not out.is_dir():
         raise SwiftctlError(f"output dir {out} is a file", hint="set output.dir to a directory", location="output.dir")
-    busy = out.is_dir() and any(out.iterdir())
+    busy = out.is_dir() and bool(mf.blocking_entries(out, versioned_runs(out), last_checkpoint))
     if not resume:
         if busy:
             raise SwiftctlError(f"output dir {out} is not empty: refusing to overwrite a previous run",
@@ -143,6 +143,11 @@ def launch(lj: LoadedJob, plan: LaunchPlan, *, resume: bool = False, profile: st
            skip_doctor: bool = False, echo: bool = True) -> TrainResult:
     """Check everything, then run the plan; returns when the run ends (or is interrupted)."""
     preflight(lj, plan, profile=profile, skip_doctor=skip_doctor)
+    with mf.output_lock(plan.output_dir):  # a second `swiftctl train` into the same dir is refused until this ends
+        return _launch(lj, plan, resume=resume, echo=echo)
+
+
+def _launch(lj: LoadedJob, plan: LaunchPlan, *, resume: bool, echo: bool) -> TrainResult:
     ckpt = check_output_dir(plan, resume)
     check_port(plan)
     swift = swift_binary()
