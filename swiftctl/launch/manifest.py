@@ -206,10 +206,18 @@ def process_gone(record: dict[str, Any]) -> bool:
         return True
     except PermissionError:
         return False
-    cmdline = Path(f"/proc/{pid}/cmdline")
-    with contextlib.suppress(OSError):  # a reused pid: alive, but no longer swiftctl
-        return "swiftctl" not in cmdline.read_bytes().decode(errors="replace")
+    started = record.get("started_at")
+    with contextlib.suppress(OSError, ValueError, IndexError, StopIteration, TypeError):  # no /proc: assume alive
+        return _process_start(pid) > datetime.fromisoformat(started).timestamp() + 5  # the pid was reused since
     return False
+
+
+def _process_start(pid: int) -> float:
+    """Start time (epoch seconds) of a process, from /proc."""
+    after_name = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    with open("/proc/stat") as stat:
+        boot = int(next(line.split()[1] for line in stat if line.startswith("btime")))
+    return boot + int(after_name[19]) / os.sysconf("SC_CLK_TCK")
 
 
 def effective_status(record: dict[str, Any]) -> str | None:
