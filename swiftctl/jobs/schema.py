@@ -14,7 +14,8 @@ from swiftctl.jobs.envrules import EnvName, EnvValue
 
 
 class _Table(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    # inf/nan are never settings; job files are validated strictly too (jobs/load.py): `true` is not a batch size
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
 
 class Model(_Table):

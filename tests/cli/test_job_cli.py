@@ -46,7 +46,7 @@ def test_every_schema_error_at_once_with_line_and_did_you_mean(cli, tmp_path):
         f"error: {job}: invalid job file",
         f"  {job}:5 (model.templte): unknown key 'templte' (fix: did you mean 'template'?)",
         f"  {job}:8 (data.train): Input should be a valid list",
-        f"  {job}:9 (data.max_length): Input should be a valid integer, unable to parse string as an integer",
+        f"  {job}:9 (data.max_length): Input should be a valid integer",
         f"  {job}:12 (train.per_device_batch_size): Input should be greater than 0",
         f"  {job}:17 (resources): a GPU job needs gpus_per_node >= 1 (or declare a CPU job: "
         'resources.device = "cpu")',
