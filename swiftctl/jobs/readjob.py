@@ -21,35 +21,35 @@ _KINDS = {stat.S_IFIFO: "a FIFO (named pipe)", stat.S_IFCHR: "a character device
 _FIX = "pass the path of a job TOML file, e.g. jobs/demo.toml"
 
 
-def _os_error(path: Path, exc: OSError) -> SwiftctlError:
+def _os_error(path: Path, exc: OSError, what: str = "job file", fix: str = _FIX) -> SwiftctlError:
     hint = {errno.EACCES: f"make it readable (chmod u+r {path})", errno.EPERM: f"make it readable (chmod u+r {path})",
             errno.ENOTDIR: "a part of the path is a file, not a directory: fix the path",
-            errno.ELOOP: "the path is a symlink loop: fix the link"}.get(exc.errno, _FIX)
-    return SwiftctlError(f"cannot read job file: {exc.strerror}", location=str(path), hint=hint)
+            errno.ELOOP: "the path is a symlink loop: fix the link"}.get(exc.errno, fix)
+    return SwiftctlError(f"cannot read {what}: {exc.strerror}", location=str(path), hint=hint)
 
 
-def read_job_text(path: Path) -> str:
+def read_job_text(path: Path, what: str = "job file", fix: str = _FIX) -> str:
     """The text of a job file, or one SwiftctlError saying what the path is and what to pass instead."""
     try:
         info = path.stat()
     except FileNotFoundError:
-        raise SwiftctlError(f"job file not found: {path}", hint=_FIX) from None
+        raise SwiftctlError(f"{what} not found: {path}", hint=fix) from None
     except OSError as exc:
-        raise _os_error(path, exc) from None
+        raise _os_error(path, exc, what, fix) from None
     kind = stat.S_IFMT(info.st_mode)
     if kind != stat.S_IFREG:
-        raise SwiftctlError(f"{path} is {_KINDS.get(kind, 'not a regular file')}, not a job file", location=str(path),
-                            hint=_FIX)
+        raise SwiftctlError(f"{path} is {_KINDS.get(kind, 'not a regular file')}, not a {what}", location=str(path),
+                            hint=fix)
     if info.st_size > MAX_BYTES:
-        raise SwiftctlError(f"{path} is {info.st_size} bytes: too large to be a job file", location=str(path),
-                            hint=_FIX)
+        raise SwiftctlError(f"{path} is {info.st_size} bytes: too large to be a {what}", location=str(path),
+                            hint=fix)
     try:
         with open(path, "rb") as handle:
             data = handle.read(MAX_BYTES + 1)
     except OSError as exc:
-        raise _os_error(path, exc) from None
+        raise _os_error(path, exc, what, fix) from None
     if data[:2] == b"\x1f\x8b":
-        raise SwiftctlError("the job file is gzip-compressed", location=str(path),
+        raise SwiftctlError(f"the {what} is gzip-compressed", location=str(path),
                             hint=f"decompress it first: gunzip -c {path} > job.toml")
     data = data.removeprefix(_BOM)  # editors on Windows add one; TOML does not allow it, nothing is lost by dropping it
     try:
