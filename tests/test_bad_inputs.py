@@ -55,3 +55,34 @@ def test_report_out_is_a_file(cli, tmp_path):
     result = cli("report", str(tmp_path), "--out", str(tmp_path / "f"))
     assert result.exit_code == 2 and "'--out'" in result.stderr and "is a file" in result.stderr
     _clean(result)
+
+
+def _run_dir(tmp_path, args: str, adapter: str):
+    run = tmp_path / "out" / "v0-20250101-000000"
+    ckpt = run / "checkpoint-2"
+    ckpt.mkdir(parents=True)
+    (run / "args.json").write_text(args)
+    for name in ("trainer_state.json", "adapter_model.safetensors"):
+        (ckpt / name).write_text("{}")
+    (ckpt / "adapter_config.json").write_text(adapter)
+    return run
+
+
+@pytest.mark.parametrize(("args", "adapter", "needle"), [
+    ('{"model": 5}', '{"r": 8}', "args.json's `model` is 5, not a model path or id"),
+    (f'{{"model": "{REPO / ".fixtures" / "tiny-qwen2"}"}}', "not json", "adapter_config.json is not a valid PEFT adapter"),
+    (f'{{"model": "{REPO / ".fixtures" / "tiny-qwen2"}"}}', '{"r": "eight"}', "adapter_config.json is not a valid PEFT"),
+])
+def test_broken_run_files_are_named(cli, tmp_path, args, adapter, needle):
+    run = _run_dir(tmp_path, args, adapter)
+    result = cli("infer", str(run.parent), "--val", str(SAMPLE), "--backend", "transformers")
+    assert result.exit_code == 1 and needle in result.stderr and "fix: " in result.stderr, result.stderr
+    _clean(result)
+
+
+def test_logging_jsonl_that_is_a_directory(cli, tmp_path):
+    run = _run_dir(tmp_path, '{"model": "m"}', '{"r": 8}')
+    (run / "logging.jsonl").mkdir()
+    result = cli("report", str(run))
+    assert result.exit_code == 1 and "cannot read logging.jsonl: Is a directory" in result.stderr
+    _clean(result)
