@@ -128,6 +128,13 @@ class _Tee:
             for line in lines:
                 self.on_line(line.decode("utf-8", "replace").rstrip("\r"))
 
+    def mute(self) -> None:
+        """Stop echoing (the log keeps everything): after Ctrl-C the child's shutdown tracebacks are noise."""
+        if self.sink is not None and self.log is not None:
+            self.sink.write(f"\nswiftctl: stopping; the rest of the output goes to {self.log.name}\n".encode())
+            self.sink.flush()
+            self.sink = None
+
     def close(self) -> None:
         if self.on_line is not None and self._partial:
             self.on_line(self._partial.decode("utf-8", "replace"))
@@ -207,6 +214,8 @@ def _pump(proc: subprocess.Popen[bytes], tee: _Tee, received: list[int], grace: 
             chunk = os.read(fd, 65536)
             if not chunk:
                 break
+            if received:  # checked per chunk: the signal may arrive while we wait in select
+                tee.mute()
             tee.feed(chunk)
     finally:
         selector.close()
