@@ -45,6 +45,9 @@ def test_written_files_honour_the_umask(tmp_path):
     ["job", "schema", "-o", "{existing}"],
     ["env", "constraints", "cpu", "--out", "{existing}"],
     ["infer", "--model", "m", "--val", "{val}", "--out", "{existing}"],
+    ["train", "{val}", "--write", "{existing}"],
+    ["train", "{val}", "--write", "{val}"],
+    ["job", "migrate", "{existing}", "-o", "{existing}"],
 ])
 def test_outputs_are_refused_before_any_work(cli, tmp_path, argv):
     val = tmp_path / "val.jsonl"

@@ -26,6 +26,7 @@ def train(
     resume: Annotated[bool, typer.Option("--resume", help="Continue from the last complete checkpoint.")] = False,
     skip_doctor: Annotated[bool, typer.Option("--skip-doctor", help="Do not run doctor before launching.")] = False,
     profile: ProfileOpt = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing --write file.")] = False,
 ) -> None:
     """Compile a job and launch `swift sft` (preflight, streamed + logged output, manifest, signals forwarded).
 
@@ -43,6 +44,10 @@ def train(
     from swiftctl.launch import train as domain
     from swiftctl.ui import job_view
 
+    if write is not None:
+        from swiftctl.fsutil import check_output
+
+        check_output(write, inputs=(job,), force=force, option="--write")
     lj, plan = domain.prepare(job, node_rank=node_rank, slurm=slurm)
     if (dry_run or write is not None or slurm) and resume:  # the script continues from the same checkpoint
         plan = domain.with_resume(plan, domain.check_output_dir(plan, resume=True))
@@ -56,7 +61,7 @@ def train(
         if write is None:
             job_view.script(text)
             return
-        domain.write_script(write, text)
+        domain.write_script(write, text, overwrite=force)
         job_view.note(f"wrote {write}")
         return
     result = domain.launch(lj, plan, resume=resume, profile=profile, skip_doctor=skip_doctor)
@@ -93,7 +98,9 @@ def check(job: JobArg, json_out: JsonOpt = False) -> None:
 @job_app.command("migrate")
 def migrate(
     source: Annotated[str, typer.Argument(help="A job .toml, a file holding a `swift sft` command, or - for stdin.")],
-    output: Annotated[Path | None, typer.Option("--output", "-o", dir_okay=False, help="Write the TOML here (never overwrites).")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", dir_okay=False,
+                                                help="Write the TOML here (an existing file needs --force).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing --output (never the source).")] = False,
 ) -> None:
     """Rewrite 2.x/3.x `swift sft` names to ms-swift 4.x: a pasted command line → a corrected job TOML.
 
@@ -107,6 +114,10 @@ def migrate(
     from swiftctl.launch.train import write_script
     from swiftctl.ui import job_view
 
+    if output is not None:
+        from swiftctl.fsutil import check_output
+
+        check_output(output, inputs=(Path(source),) if source != "-" else (), force=force, option="--output")
     if source.endswith(".toml"):
         result = domain.migrate_job(Path(source))
     else:
@@ -115,7 +126,7 @@ def migrate(
     if output is None:
         job_view.script(result.toml)
     else:
-        write_script(output, result.toml, mode=0o644)
+        write_script(output, result.toml, mode=0o644, overwrite=force)
         job_view.note(f"wrote {output}")
 
 

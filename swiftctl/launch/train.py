@@ -215,12 +215,12 @@ def prepare(job_path: Path, *, node_rank: int = 0, slurm: bool = False) -> tuple
     return lj, plan
 
 
-def write_script(path: Path, text: str, *, mode: int = 0o755) -> None:
-    """Write a script/job atomically; an existing file is never replaced."""
-    from swiftctl.fsutil import atomic_write_text
+def write_script(path: Path, text: str, *, mode: int = 0o755, overwrite: bool = False) -> None:
+    """Write a script/job atomically; an existing file is replaced only with ``overwrite`` (--force)."""
+    from swiftctl.fsutil import atomic_write_text, umask_mode
 
     try:
-        atomic_write_text(Path(path), text, overwrite=False, file_mode=mode)
+        atomic_write_text(Path(path), text, overwrite=overwrite, file_mode=umask_mode(mode))
     except FileExistsError:
         raise SwiftctlError(f"{path} already exists: refusing to overwrite it", hint="choose another file name or "
                             "remove it first", location=str(path)) from None

@@ -177,7 +177,7 @@ def test_migrate_the_practitioner_command(cli, tmp_path):
     assert "export NPROC_PER_NODE=8\n" in r.stdout and "--max_length 32768" in r.stdout
     assert "--model_name" not in r.stdout and "--train_type" not in r.stdout
     r = cli("job", "migrate", str(src), "-o", str(out))
-    assert r.exit_code == 1 and "already exists: refusing to overwrite it" in r.stderr
+    assert r.exit_code == 2 and "already exists: refusing to overwrite it" in r.stderr  # checked before the work
 
 
 def test_schema_matches_the_committed_copy(cli):
