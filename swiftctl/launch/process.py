@@ -108,6 +108,18 @@ def capture(argv: Sequence[str], *, timeout: float, env: Mapping[str, str] | Non
     return CommandResult(tuple(argv), proc.returncode, out, err)
 
 
+def _parent_death_signal():
+    """A preexec_fn asking Linux to SIGTERM the child when swiftctl dies, even by SIGKILL (no orphaned server in
+    its own session); None where prctl is unavailable. The function is looked up before the fork."""
+    import ctypes
+
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    return lambda: prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 class _Tee:
     """Copy a child's merged output to our stdout and to a log file as it arrives (chunks, so tqdm's \\r works)."""
 
@@ -244,7 +256,8 @@ class Background:
         with open(self.log_path, "ab") as log:
             try:
                 self.proc = subprocess.Popen(self.argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                             env=self._env, cwd=self._cwd, start_new_session=True)
+                                             env=self._env, cwd=self._cwd, start_new_session=True,
+                                             preexec_fn=_parent_death_signal())
             except FileNotFoundError as exc:
                 raise CommandNotFound(f"{self.argv[0]} not found", hint=f"install {self.argv[0]}") from exc
         atexit.register(self.stop)

@@ -131,3 +131,19 @@ def test_after_a_signal_the_child_shutdown_noise_goes_to_the_log_only(tmp_path, 
     assert code == 130
     assert "step 1" in out and "Traceback" not in out and f"the rest of the output goes to {log}" in out
     assert "Traceback (most recent call last):\nKeyboardInterrupt" in log.read_text()
+
+
+def test_background_child_ends_when_swiftctl_is_killed(tmp_path):
+    """A server started in its own session must not outlive a swiftctl killed with SIGKILL."""
+    import json as _json
+
+    code = ("import sys, time\nfrom pathlib import Path\nfrom swiftctl.launch.process import Background\n"
+            f"b = Background([sys.executable, '-c', 'import time; time.sleep(120)'], log_path=Path({str(tmp_path / 'l')!r}))\n"
+            "b.start()\nprint(b.proc.pid, flush=True)\ntime.sleep(120)\n")
+    parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
+                              cwd=Path(__file__).resolve().parents[2])
+    child = int(parent.stdout.readline())
+    parent.kill()
+    parent.wait()
+    _gone, alive = psutil.wait_procs([psutil.Process(child)], timeout=10)
+    assert not alive, _json.dumps([p.pid for p in alive])
