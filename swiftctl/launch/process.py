@@ -186,7 +186,8 @@ def run(argv: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: str |
     try:
         try:
             proc = subprocess.Popen(list(argv), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                    env=dict(env) if env is not None else None, cwd=cwd, start_new_session=True)
+                                    env=dict(env) if env is not None else None, cwd=cwd, start_new_session=True,
+                                    preexec_fn=_parent_death_signal())  # a SIGKILLed swiftctl stops the run too
         except FileNotFoundError as exc:
             raise CommandNotFound(f"{argv[0]} not found", hint=f"install {argv[0]} or put it on PATH") from exc
         tee = _Tee(sys.stdout.buffer if echo else None, log, on_line)
