@@ -188,3 +188,19 @@ def test_dry_run_keeps_the_resume(cli, tmp_path):
     result = cli("train", str(job), "--dry-run", "--resume")
     assert result.exit_code == 0, result.stderr
     assert f"--resume_from_checkpoint {ckpt}" in result.stdout
+
+
+def test_previous_status_reads_the_newest_manifest(tmp_path):
+    import socket
+
+    from swiftctl.launch.manifest import previous_status
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    old, new = tmp_path / "v0-20250101-000000", tmp_path / "v1-20250102-000000"
+    for run, status in ((old, "succeeded"), (new, "running")):
+        run.mkdir()
+        (run / "swiftctl-manifest.json").write_text(json.dumps({"status": status, "pid": dead.pid,
+                                                                "host": socket.gethostname()}))
+    assert previous_status([old, new]) == "crashed" and previous_status([old]) == "succeeded"
+    assert previous_status([]) is None

@@ -64,6 +64,11 @@ def train(
         domain.write_script(write, text, overwrite=force)
         job_view.note(f"wrote {write}")
         return
+    if resume:
+        from swiftctl.launch.manifest import previous_status
+
+        if previous_status(domain.versioned_runs(plan.output_dir)) == "crashed":
+            job_view.note("the previous run crashed (its swiftctl process is gone): resuming from its last checkpoint")
     result = domain.launch(lj, plan, resume=resume, profile=profile, skip_doctor=skip_doctor)
     job_view.train_result(result)
     if result.exit_code:

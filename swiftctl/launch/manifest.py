@@ -226,3 +226,14 @@ def effective_status(record: dict[str, Any]) -> str | None:
     if not isinstance(status, str):
         return None
     return "crashed" if process_gone(record) else status
+
+
+def previous_status(run_dirs: list[Path]) -> str | None:
+    """The effective status of the newest run's manifest (``crashed`` when its process is gone), or None."""
+    for run in reversed(run_dirs):
+        path = run / MANIFEST_NAME
+        if path.is_file():
+            with contextlib.suppress(OSError, ValueError):
+                record = json.loads(path.read_text(encoding="utf-8"))
+                return effective_status(record) if isinstance(record, dict) else None
+    return None
