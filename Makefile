@@ -4,17 +4,29 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMPS := .stamps
 FIXTURES := .fixtures
+# swiftctl's own dependencies (core + plot, eval, dev extras), pinned; refreshed with `make lock`
+LOCK   := requirements/lock.txt
 
-.PHONY: demo test lint bench clean setup slurm-setup
+.PHONY: demo test lint bench clean setup slurm-setup lock lock-upgrade
 
 setup: $(STAMPS)/stack $(STAMPS)/fixtures
 
-$(STAMPS)/venv: pyproject.toml
+$(STAMPS)/venv: pyproject.toml $(LOCK)
 	@mkdir -p $(STAMPS)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q --config-settings editable_mode=compat -e '.[plot,eval,dev]'
+	$(BIN)/python -m pip install -q --config-settings editable_mode=compat -c $(LOCK) -e '.[plot,eval,dev]'
 	@touch $@
+
+# The lock pins typer/click/pydantic/rich... so a new release cannot change swiftctl between two installs.
+# `make lock` re-resolves after a pyproject.toml change, keeping every pin it can; `make lock-upgrade` moves all
+# pins to the newest allowed releases. uv is pinned in the dev extra. Commit the result with the tests passing.
+LOCK_CMD = $(BIN)/uv pip compile pyproject.toml --extra plot --extra eval --extra dev --universal --python-version 3.10 -q -o $(LOCK)
+lock: $(STAMPS)/venv
+	$(LOCK_CMD)
+
+lock-upgrade: $(STAMPS)/venv
+	$(LOCK_CMD) --upgrade
 
 # The pinned heavy stack, installed by swiftctl itself from swiftctl/resources/profiles/cpu.toml (torch first, pinned).
 $(STAMPS)/stack: $(STAMPS)/venv swiftctl/resources/profiles/cpu.toml

@@ -7,9 +7,10 @@ so `swiftctl --help` stays fast; domain code is imported inside each command.
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 
-import click
 import typer
 
 from swiftctl import __version__
@@ -57,26 +58,56 @@ def _register() -> None:
 _register()
 
 
+INTERNAL_ERROR = "internal error"
+EXIT_TERMINATED = 143
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that every `finally` and atomic write cleans up (like Ctrl-C)."""
+
+
+def _on_sigterm(signum, frame) -> None:
+    raise Terminated()
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; the only place that turns errors into messages and exit codes."""
+    from swiftctl.cli import boundary
+
     debug = os.environ.get("SWIFTCTL_DEBUG") == "1"
+    previous = signal.signal(signal.SIGTERM, _on_sigterm) if threading.current_thread() is threading.main_thread() else None
     try:
         result = app(args=argv, prog_name="swiftctl", standalone_mode=False)
+    except Terminated:
+        _fail("terminated", EXIT_TERMINATED)
     except SwiftctlError as err:
         if debug:
             raise
+        _fail(err.render(), err.exit_code)
+    except boundary.NO_ARGS as err:  # a group without its sub-command: the help, as a usage error
         sys.stdout.flush()
-        print(err.render(), file=sys.stderr)
-        sys.exit(err.exit_code)
-    except click.exceptions.UsageError as err:
+        print(err.format_message(), file=sys.stderr)  # type: ignore[attr-defined]
+        sys.exit(EXIT_USAGE)
+    except boundary.EXITS as err:
+        sys.exit(getattr(err, "exit_code", 0))
+    except (*boundary.ABORTS, KeyboardInterrupt):
+        _fail("interrupted", 130)
+    except Exception as err:
         if debug:
             raise
-        err.show()
-        sys.exit(EXIT_USAGE)
-    except click.exceptions.Abort:
-        print("aborted", file=sys.stderr)
-        sys.exit(130)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        sys.exit(130)
+        if boundary.is_click_error(err):
+            usage = boundary.from_click(err)
+            _fail(usage.render(), usage.exit_code)
+        # a bug: still one message, the traceback only with SWIFTCTL_DEBUG=1
+        _fail(f"error: {INTERNAL_ERROR}: {type(err).__name__}: {err}\n"
+              "  fix: rerun with SWIFTCTL_DEBUG=1 to see the traceback, and report it", 1)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     sys.exit(result if isinstance(result, int) else 0)
+
+
+def _fail(text: str, code: int) -> None:
+    sys.stdout.flush()
+    print(text, file=sys.stderr)
+    sys.exit(code)

@@ -84,7 +84,7 @@ def check(
 def preview(
     file: Annotated[Path, typer.Argument(help="A jsonl file.", show_default=False)],
     model: Annotated[Path, typer.Option("--model", "-m", help="Model dir (its tokenizer.json).")],
-    row: Annotated[int, typer.Option("--row", "-r", help="Line number of the row.")] = 1,
+    row: Annotated[int, typer.Option("--row", "-r", min=1, help="Line number of the row.")] = 1,
     template: TemplateOpt = None,
     system: SystemOpt = None,
     fmt: FormatOpt = None,

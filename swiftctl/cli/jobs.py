@@ -19,8 +19,9 @@ JobArg = Annotated[Path, typer.Argument(help="Job file (TOML), e.g. jobs/demo.to
 def train(
     job: JobArg,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the exact env + command as bash; run nothing.")] = False,
-    write: Annotated[Path | None, typer.Option("--write", help="Write the launch script to this file; run nothing.")] = None,
-    node_rank: Annotated[int, typer.Option("--node-rank", help="This node's rank (multi-node jobs), 0..nodes-1.")] = 0,
+    write: Annotated[Path | None, typer.Option("--write", dir_okay=False,
+                                                            help="Write the launch script to this file; run nothing.")] = None,
+    node_rank: Annotated[int, typer.Option("--node-rank", min=0, help="This node's rank (multi-node jobs), 0..nodes-1.")] = 0,
     slurm: Annotated[bool, typer.Option("--slurm", help="Render an sbatch script (one srun launcher per node).")] = False,
     resume: Annotated[str | None, typer.Option("--resume", metavar="last|auto", help="last: continue from the last "
                       "complete checkpoint (one must exist); auto: continue when one exists, else start fresh.")] = None,
@@ -32,6 +33,7 @@ def train(
                                            "result after the run (the log then goes only to its file).")] = False,
     rendezvous_timeout: Annotated[float, typer.Option("--rendezvous-timeout", help="Multi-node: seconds to wait for "
                                                       "the other nodes (node 0) or to reach node 0 (others).")] = 300.0,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing --write file.")] = False,
 ) -> None:
     """Compile a job and launch `swift sft` (preflight, streamed + logged output, manifest, signals forwarded).
 
@@ -63,7 +65,16 @@ def train(
     if resume not in (None, "last", "auto"):
         raise UsageError(f"--resume takes `last` or `auto`, got {resume!r}", hint="swiftctl train JOB --resume auto",
                          location="--resume")
+    if write is not None:
+        from swiftctl.fsutil import check_output
+
+        check_output(write, inputs=(job,), force=force, option="--write")
     lj, plan = checks.prepare(job, node_rank=node_rank, slurm=slurm, master_addr=master_addr)  # load → plan
+    if dry_run and resume:  # the printed command continues from the same checkpoint a real launch would
+        from swiftctl.runs.resume import check_output_dir, with_resume
+
+        ckpt = check_output_dir(plan, resume)
+        plan = with_resume(plan, ckpt) if ckpt is not None else plan
     if dry_run or write is not None or slurm:
         from swiftctl.jobs.lint import lint_job
         from swiftctl.jobs.swift_args import for_target
@@ -86,9 +97,15 @@ def train(
         if write is None:
             job_view.script(text)
             return
-        domain.write_script(write, text)
+        domain.write_script(write, text, overwrite=force)
         job_view.note(f"wrote {write}")
         return
+    if resume:
+        from swiftctl.launch.manifest import previous_status
+        from swiftctl.runs.resume import versioned_runs
+
+        if previous_status(versioned_runs(plan.output_dir)) == "crashed":
+            job_view.note("the previous run crashed (its swiftctl process is gone): resuming from its last checkpoint")
     checks.preflight(lj, plan, profile=profile, skip_doctor=skip_doctor)  # lint, data, trackers, doctor
     result = domain.launch(lj, plan, resume=resume or "no", rendezvous_timeout=rendezvous_timeout,
                            echo=not json_out)  # run → record
@@ -134,7 +151,9 @@ def check(jobs: Annotated[list[Path], typer.Argument(help="Job file(s) (TOML), e
 @job_app.command("migrate")
 def migrate(
     source: Annotated[str, typer.Argument(help="A job .toml, a file holding a `swift sft` command, or - for stdin.")],
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the TOML here (never overwrites).")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", dir_okay=False,
+                                                help="Write the TOML here (an existing file needs --force).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing --output (never the source).")] = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Rewrite 2.x/3.x `swift sft` names to ms-swift 4.x: a pasted command line → a corrected job TOML.
@@ -149,6 +168,10 @@ def migrate(
     from swiftctl.launch.train import write_script
     from swiftctl.ui import job_view
 
+    if output is not None:
+        from swiftctl.fsutil import check_output
+
+        check_output(output, inputs=(Path(source),) if source != "-" else (), force=force, option="--output")
     if source.endswith(".toml"):
         result = domain.migrate_job(Path(source))
     else:
@@ -156,7 +179,7 @@ def migrate(
     if not json_out:
         job_view.migrate_notes(result.notes)
     if output is not None:
-        write_script(output, result.toml, mode=0o644)
+        write_script(output, result.toml, mode=0o644, overwrite=force)
     if json_out:
         job_view.print_json({"toml": result.toml, "notes": result.notes, "output": str(output) if output else None})
     elif output is None:
@@ -166,7 +189,8 @@ def migrate(
 
 
 @job_app.command("schema")
-def schema(output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")] = None) -> None:
+def schema(output: Annotated[Path | None, typer.Option("--output", "-o", dir_okay=False, help="Write to this file.")] = None,
+           force: Annotated[bool, typer.Option("--force", help="Replace an existing --output.")] = False) -> None:
     """Print the JSON Schema of job files (for editors; a copy is committed as jobs/job.schema.json).
 
     Examples:
@@ -178,6 +202,10 @@ def schema(output: Annotated[Path | None, typer.Option("--output", "-o", help="W
     from swiftctl.jobs.schema import json_schema
     from swiftctl.ui import job_view
 
+    if output is not None:
+        from swiftctl.fsutil import check_output
+
+        check_output(output, force=force, option="--output")
     text = json.dumps(json_schema(), ensure_ascii=False, indent=2) + "\n"
     if output is None:
         job_view.script(text)

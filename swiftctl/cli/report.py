@@ -19,14 +19,14 @@ class FailOn(str, enum.Enum):
 def report(
     run_dirs: Annotated[list[Path], typer.Argument(metavar="RUN_DIR", show_default=False,
                                                    help="output_dir of a training job, or a vN-... run dir in it.")],
-    out: Annotated[Path | None, typer.Option("--out", help="Write RUN.png per run (and compare.png) here.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", file_okay=False, help="Write RUN.png per run (and compare.png) here.")] = None,
     json_: JsonOpt = False,
     watch: Annotated[bool, typer.Option("--watch", help="Re-read and re-render every --interval seconds.")] = False,
     interval: Annotated[float, typer.Option("--interval", min=0.1, help="Seconds between refreshes.")] = 10.0,
     fail_on: Annotated[FailOn | None, typer.Option("--fail-on", help="Exit 1 when a health finding of this "
                                                    "severity or worse exists (CI gating).")] = None,
     chart: Annotated[bool, typer.Option("--chart/--no-chart", help="Terminal loss chart.")] = True,
-    max_refreshes: Annotated[int | None, typer.Option("--max-refreshes", hidden=True)] = None,
+    max_refreshes: Annotated[int | None, typer.Option("--max-refreshes", min=1, hidden=True)] = None,
 ) -> None:
     """Summarise runs: steps, speed, memory, final/best loss, best checkpoint; health findings; plots.
 

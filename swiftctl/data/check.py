@@ -34,14 +34,28 @@ def _escape_free(data: bytes) -> bool:
     return data.find(b"\\") < 0 and data.find(b"\x7f") < 0
 
 
+def _gzipped(path: Path) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(2) == b"\x1f\x8b"
+    except OSError:
+        return False
+
+
 def _validate_paths(paths: Sequence[Path]) -> None:
     errors = []
     for path in paths:
         if not path.exists():
             errors.append(UsageError("no such file", location=str(path), hint="check the path"))
-        elif not path.is_file():
+        elif path.is_dir():
             errors.append(UsageError("is a directory, not a jsonl file", location=str(path),
                                      hint=f"pass the files inside it, e.g. {path}/*.jsonl"))
+        elif not path.is_file():  # a FIFO would block, /dev/zero never ends
+            errors.append(UsageError("is not a regular file (a FIFO, device or socket), not a jsonl file",
+                                     location=str(path), hint="save the data to a file and pass that"))
+        elif _gzipped(path):
+            errors.append(UsageError("is gzip-compressed, not jsonl text", location=str(path),
+                                     hint=f"decompress it first: gunzip -k {path} (or zcat {path} > data.jsonl)"))
     if len(errors) == 1:
         raise errors[0]
     if errors:

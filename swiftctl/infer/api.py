@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from swiftctl.errors import SwiftctlError
+from swiftctl.errors import SwiftctlError, UsageError
 from swiftctl.infer.batch import BatchResult, run_batch
 from swiftctl.infer.evaluate import EvalReport, evaluate
 from swiftctl.infer.plan import Settings, infer_plan
@@ -44,6 +44,18 @@ def chat(t: Target, s: Settings) -> int:
 
     plan = infer_plan(t, s, val=None, result_path=None)
     return run_interactive(plan.argv, env=plan.env)
+
+
+def read_key(path: Path) -> str:
+    """The API key from a file (first line, stripped); an empty file is an error, not an open server."""
+    try:
+        key = path.read_text(encoding="utf-8").strip().splitlines()[0:1]
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read the API key file: {exc}", location=str(path),
+                         hint="give a readable UTF-8 file holding the key on its first line") from None
+    if not key or not key[0].strip():
+        raise UsageError("the API key file is empty", location=str(path), hint="put the key on its first line")
+    return key[0].strip()
 
 
 def serve(t: Target, s: Settings, *, on_ready: Callable[[ServeInfo], None], **kwargs) -> int:

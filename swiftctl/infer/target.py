@@ -49,8 +49,13 @@ def _lora_rank(ckpt: Path) -> int | None:
     cfg = ckpt / "adapter_config.json"
     if not cfg.is_file():
         return None
-    data = json.loads(cfg.read_text(encoding="utf-8"))
-    ranks = [int(data.get("r") or 0), *(int(v) for v in (data.get("rank_pattern") or {}).values())]
+    try:
+        data = json.loads(cfg.read_text(encoding="utf-8"))
+        ranks = [int(data.get("r") or 0), *(int(v) for v in (data.get("rank_pattern") or {}).values())]
+    except (OSError, ValueError, TypeError, AttributeError) as exc:  # not JSON, not an object, a rank not an int
+        raise SwiftctlError(f"adapter_config.json is not a valid PEFT adapter config ({type(exc).__name__}: {exc})",
+                            location=str(cfg), hint="use a checkpoint saved by ms-swift/PEFT (\"r\" is an integer rank)"
+                            ) from None
     return max(ranks) or None
 
 
@@ -107,6 +112,10 @@ def resolve_target(run: Path | None = None, *, model: str | None = None, adapter
                                 location=str(ckpt))
     args = _read_args(ckpt) if ckpt is not None else (_read_args(run_dir) if run_dir else {})
     trained_on = args.get("model")
+    if trained_on is not None and not isinstance(trained_on, str):
+        raise SwiftctlError(f"args.json's `model` is {trained_on!r}, not a model path or id",
+                            location=str((run_dir or ckpt) / "args.json") if (run_dir or ckpt) else None,
+                            hint="pass --model DIR (the base model the run was trained on)")
     if ckpt is not None and model is not None and trained_on and not _same_model(model, trained_on):
         raise SwiftctlError(f"checkpoint {ckpt.name} was trained on base model {trained_on}, not {model}",
                             hint=f"drop --model, or pass --model {trained_on}", location=str(ckpt))

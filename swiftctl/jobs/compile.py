@@ -161,9 +161,17 @@ def check_extra_args(loaded: LoadedJob, args: ArgList, compiled: set[str]) -> li
         elif f"--{name}" in SECRET_OPTIONS:
             errors.append(SwiftctlError(f"--{name} would put a secret in the command line", location=where,
                                         hint="remove it and export the secret in the environment (e.g. SWANLAB_API_KEY)"))
+        elif name == "fsdp" and loaded.job.train.deepspeed:
+            errors.append(SwiftctlError(f"--fsdp cannot be combined with train.deepspeed = {loaded.job.train.deepspeed!r}",
+                                        location=where, hint="use one of them: remove --fsdp or train.deepspeed"))
         elif name in compiled:
             errors.append(SwiftctlError(f"--{name} is already set by the job", location=where,
                                         hint="set it through the job's own key instead of extra_args"))
+    if args.source.startswith("installed:"):  # value types are known only from the installed ms-swift
+        from swiftctl.jobs.argtypes import extra_arg_problems
+
+        errors += [SwiftctlError(msg, location=loaded.where(f"extra_args.{i}"), hint="fix the value in extra_args")
+                   for i, msg in extra_arg_problems(loaded.job.extra_args)]
     return errors
 
 

@@ -107,6 +107,17 @@ def _model_at(loc: tuple) -> type[BaseModel] | None:
     return model
 
 
+def _missing(loc: tuple) -> tuple[str, str | None]:
+    table = _model_at(loc)
+    parent = _model_at(loc[:-1])
+    if table is not None and table is not parent:  # a whole [table] is missing
+        need = [n for n, f in table.model_fields.items() if f.is_required()]
+        name = ".".join(str(p) for p in loc)
+        return (f"the [{name}] table is missing",
+                f"add it: [{name}] with " + (", ".join(f"{n} = ..." for n in need) or "its keys"))
+    return "required key missing", None
+
+
 def _errors(exc: ValidationError, loaded: LoadedJob) -> list[SwiftctlError]:
     out = []
     for err in exc.errors():
@@ -119,22 +130,22 @@ def _errors(exc: ValidationError, loaded: LoadedJob) -> list[SwiftctlError]:
             hint = f"did you mean '{close[0]}'?" if close else f"known keys: {', '.join(known)}"
             out.append(SwiftctlError(f"unknown key '{loc[-1]}'", hint=hint, location=loaded.where(key)))
             continue
-        msg = err["msg"].removeprefix("Value error, ")
+        msg, hint = err["msg"].removeprefix("Value error, "), None
         if err["type"] == "missing":
-            msg = "required key missing"
-        out.append(SwiftctlError(msg, location=loaded.where(key)))
+            msg, hint = _missing(loc)
+        elif err["type"] == "string_pattern_mismatch" and loc == ("swift_version",):
+            msg, hint = f"swift_version {err['input']!r} is not an ms-swift version swiftctl knows", \
+                'use "3" or "4" (or a full version such as "4.6")'
+        out.append(SwiftctlError(msg, location=loaded.where(key), hint=hint))
     return out
 
 
 def load_job(path: Path) -> LoadedJob:
     """Parse and validate a job file; raise one ErrorGroup listing every problem with its location."""
+    from swiftctl.jobs.readjob import nul_keys, read_job_text
+
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SwiftctlError(f"job file not found: {path}", hint="pass the path of a job TOML, e.g. jobs/demo.toml") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SwiftctlError(f"cannot read job file {path}: {exc}", hint="save it as UTF-8 text") from None
+    text = read_job_text(path)  # regular files only (a FIFO would hang), bounded size, UTF-8, BOM dropped
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -142,8 +153,12 @@ def load_job(path: Path) -> LoadedJob:
         raise SwiftctlError(f"malformed TOML: {exc}", location=f"{path}:{line.group(1)}" if line else str(path),
                             hint="fix the TOML syntax (strings in quotes, one [table] header per table)") from None
     loaded = LoadedJob(job=None, path=path, lines=key_lines(text))  # type: ignore[arg-type]
+    nuls = [SwiftctlError("a NUL character (\\u0000) cannot be passed to a process", location=loaded.where(key),
+                          hint="remove it from the string") for key in nul_keys(raw)]
+    if nuls:
+        raise ErrorGroup(f"{path}: invalid job file", nuls)
     try:
-        loaded.job = Job.model_validate(raw)
+        loaded.job = Job.model_validate(raw, strict=True)  # TOML has real types: no `true` → 1, no "8" → 8
     except ValidationError as exc:
         raise ErrorGroup(f"{path}: invalid job file", _errors(exc, loaded)) from None
     return loaded

@@ -203,8 +203,8 @@ def read_command(source: str, stdin) -> str:
     """The command text from a file path, or from stdin for '-'."""
     if source == "-":
         return stdin.read()
-    try:
-        return Path(source).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SwiftctlError(f"cannot read {source}: {exc.strerror}", hint="pass a file with the `swift sft` command, "
-                            "or - to read it from stdin", location=source) from None
+    from swiftctl.jobs.readjob import read_job_text
+
+    # regular files only: a FIFO would block and /dev/zero would grow memory without end
+    return read_job_text(Path(source), "command file", "pass a file with the `swift sft` command, or - to read it "
+                         "from stdin")

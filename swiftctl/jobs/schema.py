@@ -10,11 +10,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from swiftctl.jobs.envrules import EnvName, EnvValue
 from swiftctl.jobs.stage_schema import STAGES, Rlhf, Stage
 
 
 class _Table(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    # inf/nan are never settings; job files are validated strictly too (jobs/load.py): `true` is not a batch size
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
 
 class Model(_Table):
@@ -140,7 +142,7 @@ class Resources(_Table):
     master_addr: str | None = Field(None, description="Rendezvous host for multi-node (node 0).")
     master_port: int = Field(29500, ge=1, le=65535)
     shared_storage: bool | None = Field(None, description="Declare that output.dir is shared by all nodes.")
-    env: dict[str, str] = Field(default_factory=dict, description="Extra environment variables (no secrets).")
+    env: dict[EnvName, EnvValue] = Field(default_factory=dict, description="Extra environment variables (no secrets).")
 
     @field_validator("cuda_visible_devices")
     @classmethod
@@ -176,6 +178,16 @@ class Job(_Table):
     resources: Resources = Field(default_factory=Resources)
     rlhf: Rlhf | None = Field(None, description="Preference/RL stage settings (stage != \"sft\").")
     extra_args: list[str] = Field(default_factory=list, description="Extra `swift sft` arguments, e.g. [\"--seed\", \"7\"].")
+
+    @field_validator("extra_args")
+    @classmethod
+    def _no_secret_args(cls, value: list[str]) -> list[str]:
+        from swiftctl.jobs.envrules import value_problems
+
+        problems = value_problems(value)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return value
 
     @property
     def major(self) -> int:

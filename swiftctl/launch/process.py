@@ -108,6 +108,18 @@ def capture(argv: Sequence[str], *, timeout: float, env: Mapping[str, str] | Non
     return CommandResult(tuple(argv), proc.returncode, out, err)
 
 
+def _parent_death_signal():
+    """A preexec_fn asking Linux to SIGTERM the child when swiftctl dies, even by SIGKILL (no orphaned server in
+    its own session); None where prctl is unavailable. The function is looked up before the fork."""
+    import ctypes
+
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    return lambda: prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 class _Tee:
     """Copy a child's merged output to our stdout and to a log file as it arrives (chunks, so tqdm's \\r works)."""
 
@@ -127,6 +139,13 @@ class _Tee:
             *lines, self._partial = data.split(b"\n")
             for line in lines:
                 self.on_line(line.decode("utf-8", "replace").rstrip("\r"))
+
+    def mute(self) -> None:
+        """Stop echoing (the log keeps everything): after Ctrl-C the child's shutdown tracebacks are noise."""
+        if self.sink is not None and self.log is not None:
+            self.sink.write(f"\nswiftctl: stopping; the rest of the output goes to {self.log.name}\n".encode())
+            self.sink.flush()
+            self.sink = None
 
     def close(self) -> None:
         if self.on_line is not None and self._partial:
@@ -168,7 +187,8 @@ def run(argv: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: str |
     try:
         try:
             proc = subprocess.Popen(list(argv), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                    env=dict(env) if env is not None else None, cwd=cwd, start_new_session=True)
+                                    env=dict(env) if env is not None else None, cwd=cwd, start_new_session=True,
+                                    preexec_fn=_parent_death_signal())  # a SIGKILLed swiftctl stops the run too
         except FileNotFoundError as exc:
             raise CommandNotFound(f"{argv[0]} not found", hint=f"install {argv[0]} or put it on PATH") from exc
         tee = _Tee(sys.stdout.buffer if echo else None, log, on_line)
@@ -212,6 +232,8 @@ def _pump(proc: subprocess.Popen[bytes], tee: _Tee, received: list[int], grace: 
             chunk = os.read(fd, 65536)
             if not chunk:
                 break
+            if received:  # checked per chunk: the signal may arrive while we wait in select
+                tee.mute()
             tee.feed(chunk)
     finally:
         selector.close()
@@ -240,7 +262,8 @@ class Background:
         with open(self.log_path, "ab") as log:
             try:
                 self.proc = subprocess.Popen(self.argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                             env=self._env, cwd=self._cwd, start_new_session=True)
+                                             env=self._env, cwd=self._cwd, start_new_session=True,
+                                             preexec_fn=_parent_death_signal())
             except FileNotFoundError as exc:
                 raise CommandNotFound(f"{self.argv[0]} not found", hint=f"install {self.argv[0]}") from exc
         atexit.register(self.stop)

@@ -21,7 +21,7 @@ from swiftctl.jobs.compile import LaunchPlan
 from swiftctl.jobs.load import LoadedJob, is_local_dataset
 from swiftctl.launch import manifest as mf
 from swiftctl.launch import rendezvous as rdv
-from swiftctl.runs.resume import LOCK_NAME, check_output_dir, versioned_runs, with_resume
+from swiftctl.runs.resume import check_output_dir, versioned_runs, with_resume
 
 LOG_NAME = "swiftctl-train.log"
 _INTERRUPTED = {129, 130, 143}
@@ -53,9 +53,8 @@ def launch(lj: LoadedJob, plan: LaunchPlan, *, resume: bool | str = False, echo:
     swift = swift_binary()
     out = plan.output_dir
     with contextlib.ExitStack() as stack:
-        if head:
-            out.mkdir(parents=True, exist_ok=True)
-            stack.enter_context(_locked(out))
+        if head:  # a second `swiftctl train` into the same dir is refused until this one ends
+            stack.enter_context(mf.output_lock(out))
         joined = _rendezvous(lj, plan, ckpt, rendezvous_timeout)
         if joined is not None and joined.resume and not head:
             ckpt = Path(joined.resume)
@@ -74,20 +73,6 @@ def _rendezvous(lj: LoadedJob, plan: LaunchPlan, ckpt: Path | None, timeout: flo
     if plan.node_rank == 0:
         return rdv.host_nodes(me, addr, port, timeout=timeout, resume=str(ckpt) if ckpt else None)
     return rdv.join_node(me, addr, port, timeout=timeout)
-
-
-@contextlib.contextmanager
-def _locked(out: Path):
-    """Node 0 holds an exclusive lock on the output dir while it trains (a second `train` there is refused)."""
-    import fcntl
-
-    with open(out / LOCK_NAME, "a+b") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            raise SwiftctlError(f"another `swiftctl train` is running in {out}", location="output.dir",
-                                hint="wait for it to end, or set another output.dir") from None
-        yield
 
 
 def _run(lj: LoadedJob, plan: LaunchPlan, swift: str, ckpt: Path | None, joined: rdv.Joined | None,
@@ -180,12 +165,12 @@ class _RunDirWatcher:
                 self.record.write(self.run_dir)
 
 
-def write_script(path: Path, text: str, *, mode: int = 0o755) -> None:
-    """Write a script/job atomically; an existing file is never replaced."""
-    from swiftctl.fsutil import atomic_write_text
+def write_script(path: Path, text: str, *, mode: int = 0o755, overwrite: bool = False) -> None:
+    """Write a script/job atomically; an existing file is replaced only with ``overwrite`` (--force)."""
+    from swiftctl.fsutil import atomic_write_text, umask_mode
 
     try:
-        atomic_write_text(Path(path), text, overwrite=False, file_mode=mode)
+        atomic_write_text(Path(path), text, overwrite=overwrite, file_mode=umask_mode(mode))
     except FileExistsError:
         raise SwiftctlError(f"{path} already exists: refusing to overwrite it", hint="choose another file name or "
                             "remove it first", location=str(path)) from None

@@ -80,8 +80,9 @@ def load_config(args: dict[str, Any], manifest_path: Path | None = None) -> RunC
         num_train_epochs=number(args.get("num_train_epochs")), max_grad_norm=number(args.get("max_grad_norm")))
     if manifest:
         cfg.source = "manifest"
-        status = manifest.get("status")
-        cfg.manifest_status = status if isinstance(status, str) else None
+        from swiftctl.launch.manifest import effective_status
+
+        cfg.manifest_status = effective_status(manifest)  # "crashed" when a "running" run's process is gone
         cfg.per_device_batch = _int(_find(manifest, _PER_DEVICE)) or cfg.per_device_batch
         cfg.grad_accum = _int(_find(manifest, _ACCUM)) or cfg.grad_accum
         nodes, gpus = _find(manifest, _NODES), _find(manifest, _GPUS)

@@ -112,9 +112,15 @@ class LogReader:
             return 0
         if size < self._offset:  # rewritten from scratch (a restarted run): start over
             self.log, self._offset = RunLog(self.path), 0
-        with self.path.open("rb") as handle:
-            handle.seek(self._offset)
-            data = handle.read()
+        try:
+            with self.path.open("rb") as handle:
+                handle.seek(self._offset)
+                data = handle.read()
+        except OSError as exc:  # a directory, unreadable...
+            from swiftctl.errors import SwiftctlError
+
+            raise SwiftctlError(f"cannot read {self.path.name}: {exc.strerror}", location=str(self.path),
+                                hint="it should be the file ms-swift writes (one JSON object per line)") from None
         end = data.rfind(b"\n") + 1
         complete, tail = data[:end], data[end:]
         self._offset += end

@@ -13,6 +13,9 @@ from swiftctl.errors import SwiftctlError
 from swiftctl.jobs.compile import LaunchPlan
 
 LOCK_NAME = ".swiftctl-train.lock"
+# what a launch leaves in output_dir before ms-swift makes its run dir: no reason to refuse a plain rerun
+OWN_FILES = re.compile(r"^(swiftctl-train(\.node\d+)?\.log|swiftctl-manifest(\.node\d+)?\.json|\.swiftctl-train\.lock"
+                       r"|\..*\.swiftctl-\d+-.*\.tmp)$")
 _VERSIONED = re.compile(r"^v\d+-\d{8}-\d{6}$")
 
 
@@ -35,6 +38,15 @@ def last_checkpoint(output_dir: Path) -> Path | None:
     return None
 
 
+def blocking_entries(out: Path) -> list[Path]:
+    """Entries of output_dir that a fresh launch would clobber or mix with: anything but swiftctl's own files,
+    unless the runs there never saved a checkpoint (a launch that failed early can simply be rerun)."""
+    if last_checkpoint(out) is not None:
+        return [out]
+    runs = versioned_runs(out)
+    return [p for p in out.iterdir() if p not in runs and not OWN_FILES.match(p.name)]
+
+
 def with_resume(plan: LaunchPlan, checkpoint: Path) -> LaunchPlan:
     return replace(plan, argv=[*plan.argv, "--resume_from_checkpoint", str(checkpoint)])
 
@@ -49,7 +61,7 @@ def check_output_dir(plan: LaunchPlan, resume: bool | str) -> Path | None:
     out = plan.output_dir
     if out.exists() and not out.is_dir():
         raise SwiftctlError(f"output dir {out} is a file", hint="set output.dir to a directory", location="output.dir")
-    busy = out.is_dir() and any(p.name != LOCK_NAME for p in out.iterdir())
+    busy = out.is_dir() and bool(blocking_entries(out))
     if mode == "no":
         if busy:
             raise SwiftctlError(f"output dir {out} is not empty: refusing to overwrite a previous run",

@@ -81,7 +81,7 @@ def summarize(name: str, path: Path, log: RunLog, cfg: RunConfig, best_checkpoin
                    last_checkpoint=f"checkpoint-{checkpoints[-1]}" if checkpoints else None)
     epochs = [p.epoch for p in log.train + log.evals if p.epoch is not None]
     s.epoch = max(epochs, default=None)
-    if cfg.manifest_status in ("failed", "interrupted"):
+    if cfg.manifest_status in ("failed", "interrupted", "crashed"):
         s.status = cfg.manifest_status
     speeds = [p.speed_s_it for p in log.train if finite(p.speed_s_it)]
     s.s_per_it = statistics.median(speeds) if speeds else None

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from swiftctl.infer import plan as p
+from tests.conftest import SAMPLE_VAL
 
 
 @pytest.fixture
@@ -30,14 +31,14 @@ def test_run_dir_without_checkpoint(cli, tmp_path):
     run = tmp_path / "out" / "v0-20250101-000000"
     (run / "checkpoint-2").mkdir(parents=True)  # killed before saving anything
     (run / "args.json").write_text("{}")
-    res = cli("infer", str(tmp_path / "out"), "--val", "x.jsonl")
+    res = cli("infer", str(tmp_path / "out"), "--val", str(SAMPLE_VAL))
     assert res.exit_code == 1
     assert res.stderr == (f"error: no complete checkpoint in {run} (checkpoint dirs: checkpoint-2)\n"
                           "  fix: train until the first --save_steps is reached, or pass --model DIR for a base model\n")
 
 
 def test_not_a_run_dir(cli, tmp_path):
-    res = cli("eval", str(tmp_path), "--val", "x.jsonl")
+    res = cli("eval", str(tmp_path), "--val", str(SAMPLE_VAL))
     assert res.exit_code == 1
     assert res.stderr.splitlines()[0] == (f"error: {tmp_path} is not an ms-swift run dir "
                                           "(no args.json and no vN-YYYYmmdd-HHMMSS/ run in it)")

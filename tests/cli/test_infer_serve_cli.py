@@ -6,8 +6,11 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+import urllib.error
 import urllib.request
+from pathlib import Path
 
 import psutil
 import pytest
@@ -21,6 +24,7 @@ def test_serve_until_ctrl_c(trained_lora_run, tmp_path):
     from swiftctl.launch.serve import free_port, health_ok
 
     port = free_port()
+    before = set(Path(tempfile.gettempdir()).glob("swiftctl-serve-*"))
     env = dict(os.environ, SWIFTCTL_API_KEY="sk-cli-test")
     err_path = tmp_path / "stderr.txt"
     with open(err_path, "w") as err_file:
@@ -34,7 +38,10 @@ def test_serve_until_ctrl_c(trained_lora_run, tmp_path):
             time.sleep(2)
         assert health_ok(f"http://127.0.0.1:{port}/health")
         family = [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(recursive=True)]
-        req = urllib.request.Request(f"http://127.0.0.1:{port}/v1/models")
+        with pytest.raises(urllib.error.HTTPError) as denied:  # no key: 401 on every route but /health
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models", timeout=30)
+        assert denied.value.code == 401
+        req = urllib.request.Request(f"http://127.0.0.1:{port}/v1/models", headers={"Authorization": "Bearer sk-cli-test"})
         with urllib.request.urlopen(req, timeout=30) as resp:
             assert resp.status == 200
         proc.send_signal(signal.SIGINT)
@@ -49,6 +56,8 @@ def test_serve_until_ctrl_c(trained_lora_run, tmp_path):
     _gone, alive = psutil.wait_procs(family, timeout=30)
     assert not alive, alive
     assert not health_ok(f"http://127.0.0.1:{port}/health")
+    left = set(Path(tempfile.gettempdir()).glob("swiftctl-serve-*")) - before
+    assert not left, f"the serve temp dir (with its log) must be removed on exit: {left}"
 
 
 def test_interactive_chat_reads_the_terminal_and_exits(trained_lora_run):

@@ -61,8 +61,14 @@ def test_served_prompt_carries_the_training_system_prompt(server, tiny_model):
 
 def test_api_key_required_and_never_on_a_command_line(server):
     info, procs = server
-    with pytest.raises(urllib.error.HTTPError):
+    with pytest.raises(urllib.error.HTTPError) as denied:
         _chat(info, [{"role": "user", "content": "hi"}], key="wrong")
+    assert denied.value.code == 401
+    with pytest.raises(urllib.error.HTTPError) as denied:  # every route but /health needs the key
+        urllib.request.urlopen(info.url + "/models", timeout=10)
+    assert denied.value.code == 401
     for proc in procs:
         if proc.is_running():
             assert KEY not in " ".join(proc.cmdline())
+            assert KEY not in json.dumps(proc.environ())  # ms-swift never gets the key: the proxy checks it
+    assert KEY not in info.log_path.read_text(errors="replace")

@@ -110,3 +110,40 @@ def test_background_is_stopped_with_its_children(tmp_path):
     for pid in (leader, grandchild):
         assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
     assert Path(tmp_path / "server.log").read_text() == "up\n"
+
+
+def test_after_a_signal_the_child_shutdown_noise_goes_to_the_log_only(tmp_path, capfd):
+    """ms-swift prints KeyboardInterrupt tracebacks when stopped: they stay in the log, not on the terminal."""
+    import os
+    import signal
+    import threading
+
+    from swiftctl.launch.process import run
+
+    child = ("import sys, time\nprint('step 1', flush=True)\ntry:\n    time.sleep(30)\nexcept KeyboardInterrupt:\n"
+             "    print('Traceback (most recent call last):\\nKeyboardInterrupt', flush=True)\n    sys.exit(130)\n")
+    log = tmp_path / "train.log"
+    timer = threading.Timer(1.5, lambda: os.kill(os.getpid(), signal.SIGINT))
+    timer.start()
+    code = run([sys.executable, "-c", child], log_path=log, grace=10)
+    timer.join()
+    out = capfd.readouterr().out
+    assert code == 130
+    assert "step 1" in out and "Traceback" not in out and f"the rest of the output goes to {log}" in out
+    assert "Traceback (most recent call last):\nKeyboardInterrupt" in log.read_text()
+
+
+def test_background_child_ends_when_swiftctl_is_killed(tmp_path):
+    """A server started in its own session must not outlive a swiftctl killed with SIGKILL."""
+    import json as _json
+
+    code = ("import sys, time\nfrom pathlib import Path\nfrom swiftctl.launch.process import Background\n"
+            f"b = Background([sys.executable, '-c', 'import time; time.sleep(120)'], log_path=Path({str(tmp_path / 'l')!r}))\n"
+            "b.start()\nprint(b.proc.pid, flush=True)\ntime.sleep(120)\n")
+    parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
+                              cwd=Path(__file__).resolve().parents[2])
+    child = int(parent.stdout.readline())
+    parent.kill()
+    parent.wait()
+    _gone, alive = psutil.wait_procs([psutil.Process(child)], timeout=10)
+    assert not alive, _json.dumps([p.pid for p in alive])
