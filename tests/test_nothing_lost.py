@@ -185,7 +185,7 @@ def test_dry_run_keeps_the_resume(cli, tmp_path):
     for name in ("trainer_state.json", "adapter_config.json", "adapter_model.safetensors"):
         (ckpt / name).write_text("{}")
     (ckpt.parent / "args.json").write_text("{}")
-    result = cli("train", str(job), "--dry-run", "--resume")
+    result = cli("train", str(job), "--dry-run", "--resume", "last")
     assert result.exit_code == 0, result.stderr
     assert f"--resume_from_checkpoint {ckpt}" in result.stdout
 

@@ -1,7 +1,8 @@
 """Generated scripts cannot be hijacked: hostile text in every field of a job file (and in the job file's own name)
 is written by `swiftctl train --dry-run | --write | --slurm --write`, the script is run by real bash with `swift`,
-`srun` and `scontrol` replaced on PATH by an argv recorder, and nothing but swift runs: no marker file appears and
-swift receives exactly the compiled argv.
+`swiftctl`, `srun` and `scontrol` replaced on PATH by argv recorders, and nothing else runs: no marker file appears,
+the --dry-run script hands swift exactly the compiled argv and env, and the portable --write/--slurm launchers hand
+the node's swiftctl exactly `train JOB ...` with the (hostile) job file name intact.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from swiftctl.errors import SwiftctlError
-from swiftctl.launch.train import prepare
+from swiftctl.jobs.preflight import prepare
 
 WORK = Path(tempfile.mkdtemp(prefix="swiftctl-hijack-"))
 MARKER = WORK / "PWNED"
@@ -56,6 +57,7 @@ def _tool(name: str, text: str) -> None:
 
 BIN.mkdir(exist_ok=True)
 _tool("swift", RECORDER)
+_tool("swiftctl", RECORDER)
 _tool("srun", FAKE_SRUN)
 _tool("scontrol", FAKE_SCONTROL)
 
@@ -73,11 +75,11 @@ def _job_text(t: dict) -> str:
     return tomlkit.dumps(doc)
 
 
-def _run(script: str, extra_env: dict[str, str]) -> list[dict]:
+def _run(script: str | Path, extra_env: dict[str, str]) -> list[dict]:
     RECORD.unlink(missing_ok=True)
     env = {"PATH": f"{BIN}:/usr/bin:/bin", "SWANLAB_API_KEY": "from-env", **extra_env}
-    proc = subprocess.run(["bash", "-c", script, "job"], capture_output=True, text=True, timeout=60, env=env,
-                          cwd=WORK)
+    argv = ["bash", str(script)] if isinstance(script, Path) else ["bash", "-c", script, "job"]
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=60, env=env, cwd=WORK)
     assert proc.returncode == 0, proc.stderr
     assert not MARKER.exists(), script
     return [json.loads(line) for line in RECORD.read_text().splitlines()]
@@ -105,22 +107,22 @@ def test_hostile_job_cannot_run_anything(cli, fields, file_name):
         STATS["refused"] += 1
         return
     STATS["ran"] += 1
-    expected = plan.argv[1:]
     dry = cli("train", str(job), "--dry-run")
     assert dry.exit_code == 0, dry.stderr
-    assert _run(dry.stdout, {})[0]["argv"] == expected
-    for flags, env in ((["--write"], {}),
-                       (["--slurm", "--write"], {"SLURM_JOB_NODELIST": "node-[a-b]", "SLURM_NNODES": "2",
-                                                 "SLURM_NODEID": "1"})):
+    (call,) = _run(dry.stdout, {})
+    assert call["prog"] == "swift" and call["argv"] == plan.argv[1:]
+    assert call["env"][fields["env_name"]] == fields["env_value"]
+    nodes = fields["nodes"]
+    for flags, env, tail in (
+            (["--write"], {"NODE_RANK": "1"}, ["--node-rank", "1"] if nodes > 1 else []),
+            (["--slurm", "--write"], {"SLURM_JOB_NODELIST": "node-[a-b]", "SLURM_NNODES": "2", "SLURM_NODEID": "1",
+                                      "SLURM_SUBMIT_DIR": str(folder)},
+             ["--resume", "auto", "--master-addr", "node-a", "--node-rank", "1"])):
         script = folder / f"run{len(flags)}.sh"
         res = cli("train", str(job), *flags, str(script))
         assert res.exit_code == 0, res.stderr
-        calls = _run(script.read_bytes().decode(), env)  # not read_text: it turns \r into \n
-        swift = [c for c in calls if c["prog"] == "swift"]
-        assert len(swift) == 1 and swift[0]["argv"] == (plan.argv[1:] if "--slurm" not in flags
-                                                        else prepare(job, slurm=True)[1].argv[1:])
-        assert swift[0]["env"][fields["env_name"]] == fields["env_value"]
-        assert {c["prog"] for c in calls} == {"swift"}
+        (call,) = _run(script, env)
+        assert call["prog"] == "swiftctl" and call["argv"] == ["train", job.name, *tail]
 
 
 @pytest.mark.parametrize("name", ["X=1; touch PWNED; Y", "", "A B", "1ABC", "A-B", "$(id)", "A\nB"])
