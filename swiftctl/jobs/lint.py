@@ -118,10 +118,11 @@ def rule_max_length(lj: LoadedJob) -> list[Issue]:
 
 def rule_packing(lj: LoadedJob) -> list[Issue]:
     d, m = lj.job.data, lj.job.model
-    if d.packing and not (m.attn_impl or "").startswith("flash"):
-        return [_issue(lj, "packing.no-flash-attn", "error", "packing needs flash attention (without it samples "
-                       "attend across each other)", "set model.attn_impl = \"flash_attn\" (install flash-attn) "
-                       "or data.packing = false", "data.packing")]
+    if (d.packing or d.padding_free) and not (m.attn_impl or "").startswith("flash"):
+        key = "packing" if d.packing else "padding_free"
+        return [_issue(lj, f"{key}.no-flash-attn".replace("_", "-"), "error", f"{key} needs flash attention (without "
+                       "it samples attend across each other)", "set model.attn_impl = \"flash_attn\" (install "
+                       f"flash-attn) or data.{key} = false", f"data.{key}")]
     return []
 
 
@@ -145,7 +146,7 @@ def rule_gpus(lj: LoadedJob) -> list[Issue]:
 
 def rule_lora_rank(lj: LoadedJob) -> list[Issue]:
     t = lj.job.tuner
-    if t.type == "lora" and (t.lora_rank or 8) > VLLM_MAX_LORA_RANK:
+    if t.type in ("lora", "qlora") and (t.lora_rank or 8) > VLLM_MAX_LORA_RANK:
         return [_issue(lj, "lora.rank-over-vllm", "warning", f"lora_rank {t.lora_rank} is above vLLM's default max "
                        f"LoRA rank ({VLLM_MAX_LORA_RANK}): serving the adapter will fail",
                        f"set tuner.lora_rank ≤ {VLLM_MAX_LORA_RANK}, or serve with --vllm_max_lora_rank "
