@@ -25,7 +25,8 @@ class States:
     optimizer: float
     trainable_params: int
     frozen_params: int
-    note: str
+    note: str                       # the sharding rule
+    per_term: tuple[str, str, str]  # how weights, gradients, optimizer were counted
 
 
 def lora_params(arch: Arch, s: Setup) -> int:
@@ -58,20 +59,26 @@ def model_states(arch: Arch, s: Setup) -> States:
         # FSDP2 full_shard: every parameter sharded; one wrapped layer gathered (plus the next one prefetched)
         layer = 2 * e * big
         return States(frozen / n + te * pt / n + layer, te * pt / n + e * big, 2 * te * pt / n, pt, pf,
-                      "FSDP2 full_shard: params/grads/AdamW moments sharded over N, two layers gathered")
+                      "FSDP2 full_shard", (f"{te}·P/N + 2 gathered layers (2·{e}·L)", f"{te}·P/N + {e}·L",
+                                           f"2·{te}·P/N (AdamW moments in the param dtype)"))
     if s.zero is None:
         buckets = te * pt if n > 1 else 0  # DDP's gradient buckets (gradient_as_bucket_view=False)
-        return States(frozen + te * pt, te * pt + buckets, 2 * te * pt, pt, pf,
-                      "torch AdamW: moments in the parameter dtype" + ("; DDP buckets copy the gradients" if n > 1 else ""))
+        return States(frozen + te * pt, te * pt + buckets, 2 * te * pt, pt, pf, "DDP" if n > 1 else "single GPU",
+                      (f"{te}·P", f"{te}·P" + (" + DDP gradient buckets (a second copy)" if n > 1 else ""),
+                       f"2·{te}·P: torch AdamW moments in the parameter dtype"))
     w2 = 2  # DeepSpeed runs the module in bf16/fp16 and keeps fp32 masters in the optimizer
     if s.zero == 3:
         if s.offload:
-            return States(2 * big, 2 * big, 0.0, pt, pf, "ZeRO-3 offload: params and optimizer on CPU (4·L on GPU)")
+            return States(2 * big, 2 * big, 0.0, pt, pf, "ZeRO-3 offload (params + optimizer on CPU)",
+                          ("2·L: the gathered largest layer", "2·L", "0: on CPU"))
         base = frozen / n if s.tuner != "full" else 0.0
         return States(base + w2 * pt / n + 2 * big, 2 * pt / n + 2 * big, 14 * pt / n, pt, pf,
-                      "ZeRO-3: 18·P/N + 4·L (DeepSpeed estimator)")
+                      "ZeRO-3: 18·P/N + 4·L (DeepSpeed's estimator)",
+                      ("2·P/N + 2·L (gathered largest layer)", "2·P/N + 2·L", "14·P/N: fp32 master + m + v (12) + 2"))
     if s.offload:
-        return States(frozen + w2 * pt, 0.0, 0.0, pt, pf, "ZeRO-2 offload: gradients and optimizer on CPU (2·P on GPU)")
+        return States(frozen + w2 * pt, 0.0, 0.0, pt, pf, "ZeRO-2 offload (gradients + optimizer on CPU)",
+                      ("2·P", "0: reduced to CPU", "0: on CPU"))
     parts = n if s.zero >= 1 else 1
     return States(frozen + w2 * pt, 2 * pt, 16 * pt / parts, pt, pf,
-                  f"ZeRO-{s.zero}: 4·P + 16·P/{parts} (DeepSpeed's ZeRO-2 estimator)")
+                  f"ZeRO-{s.zero}: 4·P + 16·P/{parts} (DeepSpeed's ZeRO-2 estimator)",
+                  ("2·P (bf16 module)", "2·P (bf16 gradients)", f"16·P/{parts}: fp32 master + m + v + fp32 grad partition"))
