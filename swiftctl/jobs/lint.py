@@ -230,8 +230,16 @@ def rule_swift_version(lj: LoadedJob) -> list[Issue]:
                    "swift_version")]
 
 
+def rule_fit(lj: LoadedJob) -> list[Issue]:
+    """`swiftctl plan`'s memory model, when the GPU memory is known (resources.gpu or this machine's GPUs)."""
+    from swiftctl.plan.fit import fit_finding
+
+    f = fit_finding(lj)
+    return [_issue(lj, "memory.fit", f.severity, f.message, f.hint, f.key)] if f else []  # type: ignore[arg-type]
+
+
 RULES: tuple[Rule, ...] = (rule_swift_version, rule_paths, rule_batch, rule_max_length, rule_packing, rule_gpus,
-                           rule_lora_rank, rule_shared_output, rule_rendezvous, rule_identity, rule_swanlab_key)
+                           rule_lora_rank, rule_shared_output, rule_rendezvous, rule_identity, rule_swanlab_key, rule_fit)
 
 
 def rule_data(lj: LoadedJob) -> list[Issue]:

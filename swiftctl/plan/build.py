@@ -26,6 +26,7 @@ class PlanOptions:
     data: list[Path] = field(default_factory=list)
     tokenizer: Path | None = None
     probe: bool = True
+    use_data: bool = True       # count the training files' token lengths (needs a tokenizer.json)
 
 
 def resolve_arch(lj: LoadedJob, config: Path | None) -> tuple[Arch, Path]:
@@ -91,7 +92,7 @@ def make_plan(lj: LoadedJob, o: PlanOptions) -> PlanReport:
     s: Setup = from_job(lj.job, arch, gpus=o.gpus)
     if probed_count and s.gpus > probed_count * lj.job.resources.nodes:
         notes.append(f"the job uses {s.gpus} GPUs but this machine has {probed_count}")
-    lengths = data_lengths(lj, o, config_path, notes)
+    lengths = data_lengths(lj, o, config_path, notes) if o.use_data else None
     tokens, seq = worst_tokens(s)
     worst = breakdown(arch, s, tokens, seq)
 
@@ -117,7 +118,8 @@ def make_plan(lj: LoadedJob, o: PlanOptions) -> PlanReport:
     t = lj.job.train
     tm = timing(arch, s, lengths=lengths, epochs=t.num_train_epochs, max_steps=t.max_steps, tflops=tflops)
     time = Time(tokens_per_step=tm.tokens_per_step, steps_per_epoch=tm.steps_per_epoch, total_steps=tm.total_steps,
-                flops_per_token=tm.flops_per_token, wall_hours=tm.wall_hours, assumption=tm.assumption,
+                flops_per_token=tm.flops_per_token, wall_hours=tm.wall_hours,
+                step_seconds=tm.step_seconds, assumption=tm.assumption,
                 padding_waste_pct=tm.waste, padding_waste_pct_padding_free=tm.waste_free, data_rows=tm.rows)
     recs = recommend(arch, s, gpu_mem, lengths, fits)
     return PlanReport(job=str(lj.path), model=f"{arch.model_type} {arch.total_params / 1e9:.2f}B params "

@@ -29,6 +29,7 @@ class Time(BaseModel):
     total_steps: int | None
     flops_per_token: float
     wall_hours: float | None
+    step_seconds: float | None = Field(description="Seconds per optimizer step at the assumed MFU.")
     assumption: str
     padding_waste_pct: float | None = Field(None, description="Share of computed tokens that are padding (padded batches).")
     padding_waste_pct_padding_free: float | None = Field(None, description="The same with padding_free/packing (0).")

@@ -18,6 +18,7 @@ class Timing:
     total_steps: int | None
     flops_per_token: float
     wall_hours: float | None
+    step_seconds: float | None
     assumption: str
     waste: float | None
     waste_free: float | None
@@ -59,10 +60,12 @@ def timing(arch: Arch, s: Setup, *, lengths: list[int] | None, epochs: float | N
         seq, steps, tokens_per_step = s.max_length, None, s.global_batch * s.max_length
     total = max_steps or (round(steps * epochs) if steps and epochs else None)
     fpt = flops_per_token(arch, s, seq)
-    wall = None
-    if total and tflops:
-        wall = total * tokens_per_step * fpt / (s.gpus * tflops * 1e12 * MFU) / 3600
+    wall = step = None
+    if tflops:
+        step = tokens_per_step * fpt / (s.gpus * tflops * 1e12 * MFU)
+        wall = total * step / 3600 if total else None
     assumption = (f"{MFU:.0%} MFU of {tflops} TFLOPS peak dense bf16 per GPU × {s.gpus} GPUs" if tflops
                   else "no GPU throughput known (give --gpu NAME)")
-    return Timing(int(tokens_per_step), steps, total, fpt, None if wall is None else round(wall, 2), assumption,
+    return Timing(int(tokens_per_step), steps, total, fpt, None if wall is None else round(wall, 2),
+                  None if step is None else round(step, 3), assumption,
                   waste, waste_free, rows)
