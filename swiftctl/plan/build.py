@@ -90,6 +90,9 @@ def make_plan(lj: LoadedJob, o: PlanOptions) -> PlanReport:
     arch, config_path = resolve_arch(lj, o.config)
     gpu_mem, tflops, gpu_desc, probed_count = resolve_gpu(lj, o)
     s: Setup = from_job(lj.job, arch, gpus=o.gpus)
+    from swiftctl.jobs.lint import rule_gpus
+
+    notes += [f"{i.severity}: {i.location}: {i.message} (fix: {i.hint})" for i in rule_gpus(lj)]
     if probed_count and s.gpus > probed_count * lj.job.resources.nodes:
         notes.append(f"the job uses {s.gpus} GPUs but this machine has {probed_count}")
     lengths = data_lengths(lj, o, config_path, notes) if o.use_data else None

@@ -119,3 +119,23 @@ def test_plan_with_data_gives_expected_peak_and_waste(cli, tiny_model):
     assert report.time.data_rows == 28 and report.time.padding_waste_pct > 0
     assert report.memory.expected_peak_gib <= report.memory.per_gpu_peak_gib
     assert report.time.steps_per_epoch == 14 and report.time.total_steps == 6  # 28 rows / batch 2; max_steps 6
+
+
+def test_qlora_base_is_about_a_quarter_and_sharding_shrinks_states():
+    arch = read_config(QWEN2_15B)
+    lora = model_states(arch, _setup(tuner="lora", gpus=1))
+    qlora = model_states(arch, _setup(tuner="lora", quant_bits=4, gpus=1))
+    linear = arch.layers * arch.layer_linear_params()
+    assert lora.weights - qlora.weights == pytest.approx(linear * (2 - (4 + 8 / 64 + 32 / 16384) / 8), rel=1e-9)
+    full = model_states(arch, _setup(gpus=4))
+    fsdp = model_states(arch, _setup(gpus=4, fsdp=True))
+    assert fsdp.optimizer == pytest.approx(full.optimizer / 4)
+
+
+@pytest.mark.parametrize("job", ["new-keys-qlora", "new-keys-fsdp"])
+def test_new_key_jobs_plan(cli, job):
+    r = cli("plan", f"tests/jobs/data/{job}.toml", "--config", str(QWEN2_15B), "--gpu-mem", "24", "--json")
+    assert r.exit_code == 0, r.stderr
+    report = PlanReport.model_validate(json.loads(r.stdout))
+    assert report.memory.fits is True
+    assert ("liger on" in report.memory.setup) == (job == "new-keys-qlora")
