@@ -20,7 +20,12 @@ class FitFinding:
 
 def fit_finding(lj: LoadedJob) -> FitFinding | None:
     from swiftctl.plan.build import PlanOptions, make_plan
+    from swiftctl.plan.gpus import lookup, table
 
+    gpu = lj.job.resources.gpu
+    if gpu and lookup(gpu) is None:
+        return FitFinding("warning", f"unknown GPU {gpu!r}: no fit check",
+                          f"use one of: {', '.join(g.name for g in table())}", "resources.gpu")
     m = lj.job.model.path
     if lj.job.resources.device != "cuda" or not is_local_model(m) or not (lj.local(m) / "config.json").is_file():
         return None

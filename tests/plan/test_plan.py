@@ -139,3 +139,10 @@ def test_new_key_jobs_plan(cli, job):
     report = PlanReport.model_validate(json.loads(r.stdout))
     assert report.memory.fits is True
     assert ("liger on" in report.memory.setup) == (job == "new-keys-qlora")
+
+
+def test_job_check_flags_an_unknown_gpu_name(cli, tmp_path):
+    text = (REPO / "tests" / "jobs" / "data" / "new-keys-fsdp.toml").read_text()
+    (tmp_path / "j.toml").write_text(text.replace("gpus_per_node = 4\n", "gpus_per_node = 4\ngpu = \"Voodoo 5\"\n"))
+    r = cli("job", "check", str(tmp_path / "j.toml"))
+    assert "unknown GPU 'Voodoo 5'" in r.stdout
