@@ -36,7 +36,8 @@ def plan(
 
       swiftctl plan jobs/demo.toml --gpu-mem 24 --json
 
-      swiftctl plan jobs/muice-lora.toml --gpus 1 --gpu H100 --data train.jsonl
+      swiftctl plan jobs/muice-lora.toml --gpus 1 --gpu H100 --config jobs/configs/qwen2-1.5b-instruct.json
+      --data jobs/data/muice-sample.jsonl --tokenizer .fixtures/tiny-qwen2
     """
     from swiftctl.jobs.load import load_job
     from swiftctl.plan.build import PlanOptions, make_plan
