@@ -29,7 +29,7 @@ def render_plan(r: Any) -> None:
         verdict = "[green]fits[/]" if m.fits else "[red]does NOT fit[/]"
         c.print(f"fit: {verdict}: {m.per_gpu_peak_gib:.2f} of {m.gpu_mem_gib:g} GiB on {m.gpu}")
     steps = f"{t.steps_per_epoch:,} steps/epoch, {t.total_steps:,} total" if t.total_steps else "steps: need data stats"
-    wall = f"~{t.wall_hours:.2f} h" if t.wall_hours is not None else (
+    wall = f"~{t.wall_hours:.2f} h ({t.step_seconds:.3g} s/step)" if t.wall_hours is not None else (
         f"~{t.step_seconds:.2f} s/step" if t.step_seconds is not None else "wall time: unknown")
     c.print(f"time: {t.tokens_per_step:,} tokens/step, {steps}, {t.flops_per_token:.3g} FLOPs/token, {wall} "
             f"({t.assumption})")
