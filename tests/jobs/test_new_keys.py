@@ -79,3 +79,12 @@ def test_ms_swift_parser_accepts_the_compiled_argv():
     assert (q["tuner_type"], q["quant_method"], q["quant_bits"]) == ("lora", "bnb", "4")
     assert (q["padding_free"], q["use_liger_kernel"], q["deepspeed"]) == ("True", "True", "zero3_offload")
     assert (f["fsdp"], f["use_liger_kernel"], f["tuner_type"]) == ("fsdp2", "False", "full")
+
+
+def test_migrate_maps_padding_free_and_liger_to_job_keys():
+    from swiftctl.jobs.migrate import migrate_command
+
+    result = migrate_command("swift sft --model /m --dataset a.jsonl --attn_impl flash_attn --padding_free true "
+                             "--use_liger_kernel true --output_dir out")
+    text = result.toml
+    assert "padding_free = true" in text and "use_liger_kernel = true" in text and "extra_args" not in text
