@@ -7,6 +7,8 @@ Measured here, on CPU, with real HF Qwen2 models built from configs (random weig
 The saved set includes the loss's log-probs [T × V] fp32 (tensors whose last dim is the vocabulary), compared with the
 saved part of the plan's "logits" term. Not measurable on CPU: CUDA context, allocator fragmentation, the loss-backward
 transient, DeepSpeed/FSDP sharding (they need GPUs and NCCL).
+Training FLOPs of one forward + backward are counted with torch.utils.flop_counter.FlopCounterMode (matmuls and
+attention, as the plan's 6·N + 12·ℓ·q·s; LoRA adapters' own small matmuls are not in the plan).
 
     .venv/bin/python benchmarks/plan_memory.py
 """
@@ -24,6 +26,7 @@ from swiftctl.plan.activations import FP32, activation_bytes  # noqa: E402
 from swiftctl.plan.arch import Arch, from_config  # noqa: E402
 from swiftctl.plan.setup import Setup  # noqa: E402
 from swiftctl.plan.states import model_states  # noqa: E402
+from swiftctl.plan.timing import flops_per_token  # noqa: E402
 
 TINY = REPO / ".fixtures" / "tiny-qwen2" / "config.json"
 SHAPES = {  # bigger Qwen2-shaped configs built in memory (GQA 4:1 / 7:1 like Qwen2.5-0.5B; tied embeddings)
@@ -74,16 +77,19 @@ def measure(cfg: dict, s: Setup, seq: int) -> dict[str, float]:
         return t
 
     ids = torch.randint(0, conf.vocab_size, (s.batch, seq))
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False) as flops, torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
         loss = model(input_ids=ids, labels=ids).loss
-    loss.backward()
+        loss.backward()
     trainable = [p for p in params if p.requires_grad]
     opt = torch.optim.AdamW(trainable, lr=1e-4)
     opt.step()
     moments = sum(v.numel() * v.element_size() for st in opt.state.values() for k, v in st.items() if k != "step")
     return {"weights": sum(p.numel() * p.element_size() for p in params),
             "gradients": sum(p.grad.numel() * p.grad.element_size() for p in trainable),
-            "optimizer": moments, "activations": sum(saved.values()), "logprobs": sum(vocab_saved.values())}
+            "optimizer": moments, "activations": sum(saved.values()), "logprobs": sum(vocab_saved.values()),
+            "train FLOPs": flops.get_total_flops()}
 
 
 def predict(arch: Arch, s: Setup, seq: int) -> dict[str, float]:
@@ -91,7 +97,8 @@ def predict(arch: Arch, s: Setup, seq: int) -> dict[str, float]:
     tokens = s.batch * seq
     return {"weights": st.weights, "gradients": st.gradients, "optimizer": st.optimizer,
             "activations": activation_bytes(arch, s, tokens, seq, masked_batch=False, cpu=True),
-            "logprobs": FP32 * arch.vocab * tokens}
+            "logprobs": FP32 * arch.vocab * tokens,
+            "train FLOPs": flops_per_token(arch, s, seq) * tokens}
 
 
 CASES = [("tiny-qwen2", "float32", "full", "sdpa", 2, 64), ("tiny-qwen2", "bfloat16", "full", "sdpa", 1, 128),
