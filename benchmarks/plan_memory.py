@@ -8,7 +8,8 @@ The saved set includes the loss's log-probs [T × V] fp32 (tensors whose last di
 saved part of the plan's "logits" term. Not measurable on CPU: CUDA context, allocator fragmentation, the loss-backward
 transient, DeepSpeed/FSDP sharding (they need GPUs and NCCL).
 Training FLOPs of one forward + backward are counted with torch.utils.flop_counter.FlopCounterMode (matmuls and
-attention, as the plan's 6·N + 12·ℓ·q·s; LoRA adapters' own small matmuls are not in the plan).
+attention, as the plan's 6·N + 12·ℓ·q·s; LoRA adapters' own small matmuls are not in the plan). FlopCounterMode has
+no formula for the CPU flash-attention backward, so with sdpa the measured figure lacks the attention backward.
 
     .venv/bin/python benchmarks/plan_memory.py
 """

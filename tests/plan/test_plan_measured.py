@@ -2,7 +2,8 @@
 
 Model states (weights, gradients, AdamW moments after one real step) must match exactly; saved activations
 (autograd's saved tensors, one count per storage) within 2 %, the stated tolerance (the rest is small integer
-tensors such as labels and positions, not modelled), and the training FLOPs (6·N + attention) within the same 2 %.
+tensors such as labels and positions, not modelled), and the training FLOPs (6·N + attention) within the same 2 %
+where torch's FLOP counter sees every op (eager attention).
 See benchmarks/plan_memory.py.
 """
 
@@ -33,6 +34,7 @@ def test_predicted_equals_measured(case, tiny_model):
     rows = {term: (p, m) for _, term, p, m in _bench().rows([case])}
     for term in ("weights", "gradients", "optimizer", "logprobs"):
         assert rows[term][0] == rows[term][1], term
-    for term in ("activations", "train FLOPs"):  # FLOPs: torch.utils.flop_counter on the real forward + backward
+    # FLOPs only with eager attention: FlopCounterMode has no formula for the CPU flash-attention backward kernel
+    for term in ("activations", "train FLOPs") if case[3] == "eager" else ("activations",):
         p, m = rows[term]
         assert abs(p - m) / m < TOLERANCE, (term, p, m)
