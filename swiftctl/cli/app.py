@@ -44,7 +44,7 @@ def _root(
 
 
 def _register() -> None:
-    from swiftctl.cli import data, doctor, env, infer, jobs, patch, report
+    from swiftctl.cli import data, doctor, env, infer, jobs, patch, plan, report
 
     doctor.register(app)
     env.register(app)
@@ -53,6 +53,7 @@ def _register() -> None:
     jobs.register(app)
     infer.register(app)
     report.register(app)
+    plan.register(app)
 
 
 _register()

@@ -83,10 +83,15 @@ def _build_argv(loaded: LoadedJob, major: int) -> list[str]:
     _opt(argv, "truncation_strategy", d.truncation_strategy)
     if d.packing:
         _opt(argv, "packing", True)
+    if d.padding_free:
+        _opt(argv, "padding_free", True)
     _opt(argv, "dataloader_num_workers", d.num_workers)
     _opt(argv, "dataset_num_proc", d.num_proc)
     _opt(argv, "strict", d.strict)
-    _opt(argv, "tuner_type" if major >= 4 else "train_type", t.type)
+    _opt(argv, "tuner_type" if major >= 4 else "train_type", "lora" if t.type == "qlora" else t.type)
+    if t.bits:
+        _opt(argv, "quant_method", "bnb")
+        _opt(argv, "quant_bits", t.bits)
     _opt(argv, "lora_rank", t.lora_rank)
     _opt(argv, "lora_alpha", t.lora_alpha)
     _opt(argv, "lora_dropout", t.lora_dropout)
@@ -102,6 +107,8 @@ def _build_argv(loaded: LoadedJob, major: int) -> list[str]:
     _opt(argv, "weight_decay", tr.weight_decay)
     _opt(argv, "gradient_checkpointing", tr.gradient_checkpointing)
     _opt(argv, "deepspeed", tr.deepspeed)
+    _opt(argv, "fsdp", tr.fsdp)
+    _opt(argv, "use_liger_kernel", tr.use_liger_kernel)
     _opt(argv, "logging_steps", tr.logging_steps)
     _opt(argv, "eval_steps", tr.eval_steps)
     _opt(argv, "save_steps", tr.save_steps)

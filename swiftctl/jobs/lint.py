@@ -119,10 +119,11 @@ def rule_max_length(lj: LoadedJob) -> list[Issue]:
 
 def rule_packing(lj: LoadedJob) -> list[Issue]:
     d, m = lj.job.data, lj.job.model
-    if d.packing and not (m.attn_impl or "").startswith("flash"):
-        return [_issue(lj, "packing.no-flash-attn", "error", "packing needs flash attention (without it samples "
-                       "attend across each other)", "set model.attn_impl = \"flash_attn\" (install flash-attn) "
-                       "or data.packing = false", "data.packing")]
+    if (d.packing or d.padding_free) and not (m.attn_impl or "").startswith("flash"):
+        key = "packing" if d.packing else "padding_free"
+        return [_issue(lj, f"{key}.no-flash-attn".replace("_", "-"), "error", f"{key} needs flash attention (without "
+                       "it samples attend across each other)", "set model.attn_impl = \"flash_attn\" (install "
+                       f"flash-attn) or data.{key} = false", f"data.{key}")]
     return []
 
 
@@ -146,7 +147,7 @@ def rule_gpus(lj: LoadedJob) -> list[Issue]:
 
 def rule_lora_rank(lj: LoadedJob) -> list[Issue]:
     t = lj.job.tuner
-    if t.type == "lora" and (t.lora_rank or 8) > VLLM_MAX_LORA_RANK:
+    if t.type in ("lora", "qlora") and (t.lora_rank or 8) > VLLM_MAX_LORA_RANK:
         return [_issue(lj, "lora.rank-over-vllm", "warning", f"lora_rank {t.lora_rank} is above vLLM's default max "
                        f"LoRA rank ({VLLM_MAX_LORA_RANK}): serving the adapter will fail",
                        f"set tuner.lora_rank ≤ {VLLM_MAX_LORA_RANK}, or serve with --vllm_max_lora_rank "
@@ -237,9 +238,17 @@ def rule_stage(lj: LoadedJob) -> list[Issue]:
     return [_issue(lj, code, sev, msg, hint, key) for code, sev, msg, hint, key in lint_findings(lj)]  # type: ignore[arg-type]
 
 
+def rule_fit(lj: LoadedJob) -> list[Issue]:
+    """`swiftctl plan`'s memory model, when the GPU memory is known (resources.gpu or this machine's GPUs)."""
+    from swiftctl.plan.fit import fit_finding
+
+    f = fit_finding(lj)
+    return [_issue(lj, "memory.fit", f.severity, f.message, f.hint, f.key)] if f else []  # type: ignore[arg-type]
+
+
 RULES: tuple[Rule, ...] = (rule_swift_version, rule_paths, rule_batch, rule_max_length, rule_packing, rule_gpus,
                            rule_lora_rank, rule_shared_output, rule_rendezvous, rule_identity, rule_swanlab_key,
-                           rule_stage)
+                           rule_stage, rule_fit)
 
 
 def rule_data(lj: LoadedJob) -> list[Issue]:
@@ -274,6 +283,7 @@ NEEDS_MODEL_OR_DATA: dict[Rule, str] = {
     rule_paths: "model.path and the dataset files exist (path.model, path.dataset)",
     rule_max_length: "data.max_length against the model's config.json (length.unset, length.over-model)",
     rule_data: "data check of the dataset files: format, roles, duplicates, token lengths (data.check)",
+    rule_fit: "memory fit against the GPU, from the model's config.json (memory.fit; `swiftctl plan --config` works offline)",
 }
 
 

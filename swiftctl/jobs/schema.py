@@ -49,6 +49,7 @@ class Data(_Table):
     max_length: int | None = Field(None, gt=0, description="Max tokens per sample (set it: None = model maximum).")
     truncation_strategy: Literal["delete", "left", "right"] | None = None
     packing: bool = False
+    padding_free: bool = Field(False, description="--padding_free: flatten each batch (no pad tokens; needs flash attention).")
     num_workers: int | None = Field(None, ge=0, description="--dataloader_num_workers")
     num_proc: int | None = Field(None, ge=1, description="--dataset_num_proc")
     strict: bool | None = None
@@ -57,17 +58,25 @@ class Data(_Table):
 
 
 class Tuner(_Table):
-    type: Literal["lora", "full"] = "lora"
+    type: Literal["lora", "full", "qlora"] = Field("lora", description="qlora = lora on a bnb 4-bit base (--quant_bits 4).")
     lora_rank: int | None = Field(None, gt=0)
     lora_alpha: int | None = Field(None, gt=0)
     lora_dropout: float | None = Field(None, ge=0, lt=1)
     target_modules: list[str] | None = None
+    quant_bits: Literal[4, 8] | None = Field(None, description="bitsandbytes base-model quantization (--quant_method bnb).")
 
     @model_validator(mode="after")
     def _lora_settings_need_lora(self) -> Tuner:
         if self.type == "full" and any(v is not None for v in (self.lora_rank, self.lora_alpha, self.target_modules)):
             raise ValueError("LoRA settings given for a full fine-tune: remove them or set tuner.type = \"lora\"")
+        if self.type == "full" and self.quant_bits is not None:
+            raise ValueError("a quantized base cannot be fully fine-tuned: set tuner.type = \"qlora\" or remove quant_bits")
         return self
+
+    @property
+    def bits(self) -> int | None:
+        """Bits of the quantized base model (qlora means 4 unless quant_bits says otherwise)."""
+        return self.quant_bits or (4 if self.type == "qlora" else None)
 
 
 class Train(_Table):
@@ -81,11 +90,19 @@ class Train(_Table):
     weight_decay: float | None = Field(None, ge=0)
     gradient_checkpointing: bool | None = None
     deepspeed: Literal["zero0", "zero1", "zero2", "zero3", "zero2_offload", "zero3_offload"] | None = None
+    fsdp: Literal["fsdp2"] | None = Field(None, description="ms-swift's FSDP2 preset (full_shard, activation checkpointing).")
+    use_liger_kernel: bool | None = Field(None, description="Liger kernels (fused linear cross-entropy, RMSNorm, SwiGLU, RoPE).")
     logging_steps: int | None = Field(None, gt=0)
     eval_steps: int | None = Field(None, gt=0)
     save_steps: int | None = Field(None, gt=0)
     save_total_limit: int | None = Field(None, gt=0)
     seed: int | None = None
+
+    @model_validator(mode="after")
+    def _one_sharding(self) -> Train:
+        if self.deepspeed and self.fsdp:
+            raise ValueError("deepspeed and fsdp exclude each other (ms-swift: FSDP2 is not compatible with DeepSpeed)")
+        return self
 
 
 class Output(_Table):
@@ -143,6 +160,7 @@ class Resources(_Table):
     master_port: int = Field(29500, ge=1, le=65535)
     shared_storage: bool | None = Field(None, description="Declare that output.dir is shared by all nodes.")
     env: dict[EnvName, EnvValue] = Field(default_factory=dict, description="Extra environment variables (no secrets).")
+    gpu: str | None = Field(None, description="GPU model for `swiftctl plan` / the fit check, e.g. \"RTX 5090\".")
 
     @field_validator("cuda_visible_devices")
     @classmethod
