@@ -30,6 +30,7 @@ REGISTRY: dict[str, Entry] = {
     "job-check": Entry("swiftctl.schemas.docs:JobCheckOutput", 1, "swiftctl job check JOB... --json"),
     "job-migrate": Entry("swiftctl.schemas.docs:JobMigrateJson", 1, "swiftctl job migrate SRC --json"),
     "train-dry-run": Entry("swiftctl.schemas.docs:TrainDryRunJson", 1, "swiftctl train JOB --dry-run --json"),
+    "plan": Entry("swiftctl.plan.report:PlanReport", 1, "swiftctl plan JOB --json"),
     "train-result": Entry("swiftctl.launch.train:TrainResult", 1, "swiftctl train JOB --json"),
     "report": Entry("swiftctl.runs.report:Report", 1, "swiftctl report RUN... --json"),
     "infer": Entry("swiftctl.infer.batch:BatchResult", 1, "swiftctl infer ... --val FILE --json"),
