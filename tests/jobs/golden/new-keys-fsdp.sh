@@ -16,4 +16,4 @@ exec swift sft \
   --fsdp fsdp2 \
   --use_liger_kernel false \
   --output_dir $REPO/tests/jobs/data/out-fsdp \
-  --report_to none
+  --report_to tensorboard

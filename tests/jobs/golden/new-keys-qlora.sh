@@ -24,4 +24,4 @@ exec swift sft \
   --deepspeed zero3_offload \
   --use_liger_kernel true \
   --output_dir $REPO/tests/jobs/data/out-qlora \
-  --report_to none
+  --report_to tensorboard
