@@ -43,7 +43,7 @@ def _root(
 
 
 def _register() -> None:
-    from swiftctl.cli import data, doctor, env, infer, jobs, patch, report
+    from swiftctl.cli import data, doctor, env, export, infer, jobs, patch, report, runs
 
     doctor.register(app)
     env.register(app)
@@ -52,6 +52,8 @@ def _register() -> None:
     jobs.register(app)
     infer.register(app)
     report.register(app)
+    runs.register(app)
+    export.register(app)
 
 
 _register()

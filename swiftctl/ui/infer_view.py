@@ -93,3 +93,23 @@ def show_eval(report, *, as_json: bool = False) -> None:
         err().print(Text(f"report: {report.out / 'eval.json'}, {report.out / 'eval.md'}"))
     if report.passed:
         err().print(Text("gate: pass", style="green"))
+
+
+def exporting(quant: str | None) -> None:
+    err().print(Text("merging with swift export" + (f" (--quant {quant})" if quant else "") + "...", style="dim"))
+
+
+def show_export(result, *, as_json: bool = False) -> None:
+    if as_json:
+        print_json(result)
+        return
+    _notes(result.notes)
+    table = Table(title=f"exported {result.out}")
+    table.add_column("file")
+    table.add_column("bytes", justify="right")
+    for f in result.files:
+        table.add_row(Text(f.name), f"{f.bytes:,}")
+    out().print(table)
+    how = "LoRA merged" if result.merged else "full fine-tune copied"
+    err().print(Text(f"{how}; {len(result.files)} files, {result.total_bytes / 2**20:.1f} MiB; default system prompt: "
+                     f"{result.system!r} (chat template from {result.template_source})"))
