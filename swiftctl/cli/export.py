@@ -36,9 +36,10 @@ def export(run: RunArg = None,
       ollama create muxue -f demo-runs/export/Modelfile
     """
     from swiftctl.infer import api
-    from swiftctl.infer.export import export_model
+    from swiftctl.infer.export import check_quant, export_model
     from swiftctl.ui import infer_view
 
+    check_quant(quant)  # before anything is resolved or started
     notes: list[str] = []
     target = api.target(run, model=model, adapters=None, system=system, which=checkpoint, notes=notes)
     if not json_:
