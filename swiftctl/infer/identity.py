@@ -144,7 +144,10 @@ def _condition(target: Target, settings: Settings, val: Path, label: str, names:
         text = row.get("response") or ""
         answers.append(ProbeAnswer(probe.id, probe.prompt, text, m.says_name(text, names), m.claims_qwen(text),
                                    m.placeholder_leak(text)))
-    return Condition(label, target.system or None, len(answers), sum(a.says_name for a in answers),
+    # the system prompt ms-swift actually rendered, as it reports it in its result rows
+    seen = next((m_["content"] for m_ in (result.rows[0].get("messages") or []) if m_.get("role") == "system"),
+                None) if result.rows else None
+    return Condition(label, seen or None, len(answers), sum(a.says_name for a in answers),
                      sum(a.claims_qwen for a in answers), sum(a.placeholder is not None for a in answers), answers)
 
 
