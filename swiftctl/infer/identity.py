@@ -60,6 +60,7 @@ class Condition:
     qwen_claims: int
     placeholder_leaks: int
     answers: list[ProbeAnswer] = field(default_factory=list)
+    command: str = ""  # the swift infer command line (shlex), as run
 
     @property
     def name_rate(self) -> float:
@@ -144,11 +145,9 @@ def _condition(target: Target, settings: Settings, val: Path, label: str, names:
         text = row.get("response") or ""
         answers.append(ProbeAnswer(probe.id, probe.prompt, text, m.says_name(text, names), m.claims_qwen(text),
                                    m.placeholder_leak(text)))
-    # the system prompt ms-swift actually rendered, as it reports it in its result rows
-    seen = next((m_["content"] for m_ in (result.rows[0].get("messages") or []) if m_.get("role") == "system"),
-                None) if result.rows else None
-    return Condition(label, seen or None, len(answers), sum(a.says_name for a in answers),
-                     sum(a.claims_qwen for a in answers), sum(a.placeholder is not None for a in answers), answers)
+    return Condition(label, target.system or None, len(answers), sum(a.says_name for a in answers),
+                     sum(a.claims_qwen for a in answers), sum(a.placeholder is not None for a in answers), answers,
+                     result.command)
 
 
 def _both(target: Target, settings: Settings, val: Path, names: list[str], probes: list[Probe],

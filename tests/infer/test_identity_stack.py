@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 
@@ -32,6 +33,9 @@ def test_identity_probes_with_baseline(trained_project, tmp_path):
         with_sys, bare = idr[key]
         assert (with_sys["condition"], with_sys["system"], with_sys["prompts"]) == ("system", SYSTEM, 2)
         assert (bare["condition"], bare["system"], bare["prompts"]) == ("no system", None, 2)
+        assert f"--system {shlex.quote(SYSTEM)} " in with_sys["command"]
+        assert "--system '' " in bare["command"]  # ms-swift renders no system block for '' (template/base.py)
+        assert ("--adapters" in with_sys["command"]) is (key == "model")
         assert set(idr[f"{key}_difference"]) == {"name_rate", "qwen_claims"}
         assert [a["prompt"] for a in with_sys["answers"]] == ["你是谁？", "Are you Qwen?"]
     assert data["summary"] is None and data["passed"] is True
