@@ -113,6 +113,17 @@ def _copy_full(checkpoint: Path, dest: Path) -> None:
     shutil.copytree(checkpoint, dest, ignore=ignore)
 
 
+def _readable(model_dir: Path) -> None:
+    """Files as the umask allows (the merge writes some 0600, from a temp file): a model dir is meant to be shared."""
+    import os
+
+    mask = os.umask(0)
+    os.umask(mask)
+    for p in model_dir.rglob("*"):
+        if p.is_file():
+            p.chmod(0o666 & ~mask)
+
+
 def write_persona_files(model_dir: Path, target: Target, checkpoint: Path, *, merged: bool,
                         chat_template: Path | None) -> tuple[str, list[str]]:
     """chat_template.jinja + tokenizer_config.json, generation_config.json, Modelfile, README.md in ``model_dir``."""
@@ -176,6 +187,7 @@ def export_model(target: Target, out: Path, *, quant: str | None = None, chat_te
                                  hint="quantize the exported full model with swift export --model DIR --quant_method")
             _copy_full(checkpoint, model_dir)
         source, notes = write_persona_files(model_dir, target, checkpoint, merged=merged, chat_template=chat_template)
+        _readable(model_dir)
         if out.exists():
             raise SwiftctlError(f"{out} appeared while exporting", hint="pick a new --out DIR", location="--out")
         model_dir.rename(out)
