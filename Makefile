@@ -48,6 +48,10 @@ demo: setup
 	$(BIN)/swiftctl report demo-runs/demo --out demo-runs/report
 	$(BIN)/swiftctl infer demo-runs/demo --val jobs/data/muice-sample-val.jsonl --out demo-runs/infer.jsonl
 	$(BIN)/swiftctl eval demo-runs/demo --val jobs/data/muice-sample-val.jsonl --out demo-runs/eval
+	$(BIN)/swiftctl runs
+	$(BIN)/swiftctl export --out demo-runs/export
+	printf '你是谁？\nWho are you?\n' | $(BIN)/swiftctl infer --system "你是沐雪" --max-new-tokens 32
+	$(BIN)/swiftctl eval --identity --out demo-runs/identity
 
 lint: $(STAMPS)/venv
 	$(BIN)/ruff check .

@@ -44,7 +44,7 @@ def _root(
 
 
 def _register() -> None:
-    from swiftctl.cli import data, doctor, env, infer, jobs, patch, plan, report
+    from swiftctl.cli import data, doctor, env, export, infer, jobs, patch, plan, report, runs
 
     doctor.register(app)
     env.register(app)
@@ -54,6 +54,8 @@ def _register() -> None:
     infer.register(app)
     report.register(app)
     plan.register(app)
+    runs.register(app)
+    export.register(app)
 
 
 _register()

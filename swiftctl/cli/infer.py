@@ -109,10 +109,16 @@ def serve(run: RunArg = None, model: ModelOpt = None, adapters: AdaptersOpt = No
     raise typer.Exit(code)
 
 
-def eval_(run: RunArg = None, val: Annotated[Path, typer.Option("--val", exists=True, dir_okay=False,
-                                                                help="JSONL with reference answers.")] = ...,
+def eval_(run: RunArg = None,
+          val: Annotated[Path | None, typer.Option("--val", exists=True, dir_okay=False,
+                                                   help="JSONL with reference answers.")] = None,
+          identity: Annotated[bool, typer.Option("--identity", help="Identity probes, with and without the system "
+                                                 "prompt (built-in set: swiftctl/resources/identity_prompts.json).")] = False,
+          identity_prompts: Annotated[Path | None, typer.Option("--identity-prompts", exists=True, dir_okay=False,
+                                                                help="Your probe set (JSON; "
+                                                                "\"extends\": \"builtin\" adds to ours).")] = None,
           out: Annotated[Path | None, typer.Option("--out", file_okay=False,
-                                                                 help="Dir for eval.json, eval.md, rows.jsonl.")] = None,
+                                                   help="Dir for eval.json, eval.md, rows.jsonl.")] = None,
           model: ModelOpt = None, adapters: AdaptersOpt = None, system: SystemOpt = None, backend: BackendOpt = "vllm",
           baseline: Annotated[bool, typer.Option("--baseline", help="Also run the base model, side by side.")] = False,
           name: Annotated[list[str] | None, typer.Option("--name", help="Persona name to look for (repeatable).")] = None,
@@ -123,27 +129,40 @@ def eval_(run: RunArg = None, val: Annotated[Path, typer.Option("--val", exists=
           max_placeholder_leaks: Annotated[int, typer.Option("--max-placeholder-leaks", min=0)] = 0,
           checkpoint: CheckpointOpt = "auto", max_new_tokens: MaxTokensOpt = 128, max_model_len: MaxLenOpt = None,
           merge: MergeOpt = False, json_: JsonOpt = False, force: ForceOpt = False) -> None:
-    """Answer a validation set, score it (ROUGE-L, BLEU, identity checks) and gate on thresholds (exit 1).
+    """Answer a validation set and/or identity probes, score them and gate on thresholds (exit 1).
 
     By default only identity leaks fail the gate (claims to be Qwen/通义千问/Alibaba, literal {{NAME}});
-    overlap thresholds are opt-in.
+    overlap and name-rate thresholds are opt-in. --identity asks ≥ 20 who-are-you questions (Chinese and
+    English) with the system prompt and with none, and reports the name rate, Qwen claims, {{NAME}} leaks and the
+    difference; the name comes from --name, args.json model_name, or the training system prompt (名为X / your
+    name is X).
 
     Examples:
 
+      swiftctl eval --identity                               (the newest run; no val file needed)
+
       swiftctl eval demo-runs/demo --val jobs/data/muice-sample-val.jsonl --out demo-runs/eval
+
+      swiftctl eval --identity --baseline --min-name-rate 0.8 --json
 
       swiftctl eval RUN --val val.jsonl --baseline --min-rouge-l 0.3 --min-name-rate 0.8 --json
     """
+    from swiftctl.errors import UsageError
     from swiftctl.infer import api
     from swiftctl.infer.evaluate import Gate
+    from swiftctl.infer.identity import load_prompts
     from swiftctl.ui import infer_view
 
+    if val is None and not identity and identity_prompts is None:
+        raise UsageError("nothing to evaluate: give --val FILE and/or --identity",
+                         hint="swiftctl eval --identity   (built-in identity probes, no val file needed)")
+    probes = load_prompts(identity_prompts) if identity or identity_prompts is not None else None
     settings = _settings(backend, max_new_tokens, max_model_len)
     if out is not None:
         from swiftctl.fsutil import check_output
 
-        for name in ("eval.json", "eval.md", "rows.jsonl"):  # checked now, not after the whole evaluation
-            check_output(out / name, inputs=(val,), force=force)
+        for file_name in ("eval.json", "eval.md", "rows.jsonl"):  # checked now, not after the whole evaluation
+            check_output(out / file_name, inputs=tuple(p for p in (val, identity_prompts) if p), force=force)
     gate = Gate(max_qwen_claims=max_qwen_claims, max_placeholder_leaks=max_placeholder_leaks,
                 min_rouge_l=min_rouge_l, min_bleu=min_bleu, min_name_rate=min_name_rate)
     notes: list[str] = []
@@ -152,7 +171,7 @@ def eval_(run: RunArg = None, val: Annotated[Path, typer.Option("--val", exists=
     if not json_:
         infer_view.show_target(target, notes)
     report = api.evaluate(target, settings, val, gate=gate, out=out, names=name or None, with_baseline=baseline,
-                          on_line=None if json_ else infer_view.progress_line())
+                          on_line=None if json_ else infer_view.progress_line(), identity=probes)
     infer_view.show_eval(report, as_json=json_)
     api.raise_if_failed(report)
 

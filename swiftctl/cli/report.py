@@ -17,8 +17,8 @@ class FailOn(str, enum.Enum):
 
 
 def report(
-    run_dirs: Annotated[list[Path], typer.Argument(metavar="RUN_DIR", show_default=False,
-                                                   help="output_dir of a training job, or a vN-... run dir in it.")],
+    run_dirs: Annotated[list[Path] | None, typer.Argument(metavar="[RUN_DIR]...", show_default=False,
+                        help="output_dir of a training job, or a vN-... run dir in it; default: the newest run.")] = None,
     out: Annotated[Path | None, typer.Option("--out", file_okay=False, help="Write RUN.png per run (and compare.png) here.")] = None,
     json_: JsonOpt = False,
     watch: Annotated[bool, typer.Option("--watch", help="Re-read and re-render every --interval seconds.")] = False,
@@ -41,6 +41,8 @@ def report(
 
       swiftctl report demo-runs/demo --out demo-runs/report
 
+      swiftctl report                    (the newest run under . and jobs/*.toml's output dirs)
+
       swiftctl report runs/8x5090 runs/fixed --out cmp --json
 
       swiftctl report --watch --interval 30 runs/muice
@@ -51,6 +53,13 @@ def report(
     from swiftctl.ui.console import err
     from swiftctl.ui.report_view import print_report_json, render_report
 
+    if not run_dirs:
+        from swiftctl.runs.discover import pick_run
+
+        picked, notes = pick_run(need_checkpoint=False)
+        run_dirs = [Path(picked.run_dir)]
+        for note in notes:
+            err().print(f"note: {note}", markup=False)
     if watch:
         last = None
         try:
@@ -78,4 +87,4 @@ def report(
 
 def register(app: typer.Typer) -> None:
     """Attach this group's commands to the root app."""
-    app.command("report", no_args_is_help=True)(report)
+    app.command("report")(report)

@@ -23,7 +23,17 @@ def target(run: Path | None, *, model: str | None, adapters: Path | None, system
         from swiftctl.errors import UsageError
 
         raise UsageError(f"unknown --checkpoint {which!r}", hint="use auto, best or last")
+    picked = run is None and model is None and adapters is None
+    if picked:
+        from swiftctl.runs.discover import pick_run
+
+        info, found = pick_run()
+        run = Path(info.run_dir)
+        if notes is not None:
+            notes.extend(found)
     t = resolve_target(run, model=model, adapters=adapters, system=system, which=which)
+    if notes is not None:
+        notes.extend(target_notes(t, which, picked))
     if merge:
         from swiftctl.infer.merge import merge_adapter
 
@@ -33,17 +43,42 @@ def target(run: Path | None, *, model: str | None, adapters: Path | None, system
     return t
 
 
+def target_notes(t: Target, which: str, picked: bool) -> list[str]:
+    """Which checkpoint was chosen (when the run was found, not given) and a --system that replaces the trained one."""
+    out = []
+    ckpt = t.adapters or (Path(t.model) if t.run_dir and Path(t.model).parent == t.run_dir else None)
+    if picked and ckpt is not None:
+        how = "the best, else the last" if which == "auto" else f"the {which}"
+        out.append(f"checkpoint {ckpt.name} ({how}); --checkpoint best|last, or a checkpoint-N dir as RUN, "
+                   "picks another")
+    trained = t.args.get("system")
+    if t.system_source == "--system" and trained and trained != t.system:
+        out.append(f"--system {t.system!r} replaces the training system prompt {trained!r}")
+    return out
+
+
 def batch(t: Target, s: Settings, val: Path, *, out: Path | None,
           on_line: Callable[[str], None] | None = None) -> BatchResult:
     return run_batch(t, s, val, out=out, on_line=on_line)
 
 
 def chat(t: Target, s: Settings) -> int:
-    """Interactive chat in the terminal (ms-swift's own prompt loop); returns its exit code."""
+    """Interactive chat in the terminal (ms-swift's own prompt loop); returns its exit code.
+
+    With stdin piped (not a terminal) the lines are read first and fed to the loop, ending with `exit`, since
+    ms-swift's loop dies with EOFError at the end of its input."""
+    import sys
+
     from swiftctl.launch.serve import run_interactive
 
     plan = infer_plan(t, s, val=None, result_path=None)
-    return run_interactive(plan.argv, env=plan.env)
+    feed = None
+    if not sys.stdin.isatty():
+        lines = [ln for ln in sys.stdin.read().splitlines() if ln.strip()]
+        if not lines or lines[-1].strip().lower() not in ("exit", "quit"):
+            lines.append("exit")
+        feed = "\n".join(lines) + "\n"
+    return run_interactive(plan.argv, env=plan.env, feed=feed)
 
 
 def read_key(path: Path) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 from swiftctl.fsutil import atomic_open, atomic_write_text
 from swiftctl.infer import metrics as m
 from swiftctl.infer.batch import BatchResult, run_batch
+from swiftctl.infer.identity import IdentityReport, PromptSet, gate_failures, identity_dict, run_identity
 from swiftctl.infer.plan import Settings
 from swiftctl.infer.target import Target
 
@@ -72,13 +73,14 @@ class EvalReport:
     system: str | None
     names: list[str]
     backend: str
-    summary: Summary
+    summary: Summary | None  # None without --val (identity probes only)
     baseline: Summary | None
     rows: list[EvalRow]
     gate: Gate
     failures: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     out: Path | None = None
+    identity: IdentityReport | None = None  # --identity
 
     @property
     def passed(self) -> bool:
@@ -152,12 +154,27 @@ def build_report(target: Target, result: BatchResult, gate: Gate, *, names: list
                       rows=rows, gate=gate, failures=check_gate(summary, gate), notes=notes)
 
 
-def evaluate(target: Target, settings: Settings, val: Path, *, gate: Gate, out: Path | None = None,
-             names: list[str] | None = None, with_baseline: bool = False, on_line=None) -> EvalReport:
-    """Run the val set (and the base model with --baseline), score it, write OUT/eval.json, eval.md, rows.jsonl."""
-    result = run_batch(target, settings, val, on_line=on_line)
-    base = run_batch(target.base(), settings, val, on_line=on_line) if with_baseline else None
-    report = build_report(target, result, gate, names=names, baseline=base)
+def evaluate(target: Target, settings: Settings, val: Path | None, *, gate: Gate, out: Path | None = None,
+             names: list[str] | None = None, with_baseline: bool = False, on_line=None,
+             identity: PromptSet | None = None) -> EvalReport:
+    """Run the val set and/or the identity probes (and the base model with --baseline), score them, gate, and write
+    OUT/eval.json, eval.md, rows.jsonl."""
+    if val is not None:
+        result = run_batch(target, settings, val, on_line=on_line)
+        base = run_batch(target.base(), settings, val, on_line=on_line) if with_baseline else None
+        report = build_report(target, result, gate, names=names, baseline=base)
+    else:
+        report = EvalReport(model=target.model, adapters=str(target.adapters) if target.adapters else None,
+                            system=target.system, names=list(names or []), backend=settings.backend, summary=None,
+                            baseline=None, rows=[], gate=gate)
+    if identity is not None:
+        report.identity = run_identity(target, settings, identity, names=names, with_baseline=with_baseline,
+                                       on_line=on_line)
+        report.names = report.names or report.identity.names
+        report.notes.append(f"identity probes: {identity.name} v{identity.version} ({len(identity.prompts)} prompts, "
+                            f"{identity.source}); names looked for: {', '.join(report.identity.names) or '-'} "
+                            f"(from {report.identity.names_from})")
+        report.failures += gate_failures(report.identity, gate)
     if out is not None:
         write_report(report, out)
     return report
@@ -166,7 +183,10 @@ def evaluate(target: Target, settings: Settings, val: Path, *, gate: Gate, out: 
 def report_dict(report: EvalReport) -> dict[str, Any]:
     """Plain JSON data (paths as strings), with the derived values a reader wants (passed, name rates)."""
     data = json.loads(json.dumps(dataclasses.asdict(report), default=str, ensure_ascii=False))
-    data["summary"]["name_rate"] = report.summary.name_rate
+    if report.summary is not None:
+        data["summary"]["name_rate"] = report.summary.name_rate
+    if report.identity is not None:
+        data["identity"] = identity_dict(report.identity)
     if report.baseline is not None:
         data["baseline"]["name_rate"] = report.baseline.name_rate
     return data | {"passed": report.passed}
@@ -190,6 +210,8 @@ def _cell(text: str | None, width: int = 40) -> str:
 
 def markdown(r: EvalReport) -> str:
     s = r.summary
+    if s is None:
+        return identity_markdown(r)
     lines = [f"# eval: {r.adapters or r.model}", "", f"- backend: {r.backend}", f"- system: {r.system!r}",
              f"- names checked: {', '.join(r.names) or '-'}", f"- rows: {s.rows}",
              f"- ROUGE-L (mean F, per-char CJK): {s.rouge_l:.3f}", f"- BLEU (sacrebleu, zh): {s.bleu:.2f}",
@@ -206,4 +228,24 @@ def markdown(r: EvalReport) -> str:
         if row.baseline:
             cells += [_cell(row.baseline.response), f"{row.baseline.rouge_l:.3f}"]
         lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n" + (identity_markdown(r) if r.identity else "")
+
+
+def identity_markdown(r: EvalReport) -> str:
+    idr = r.identity
+    lines = [f"# identity probes: {r.adapters or r.model}", ""]
+    if idr is None:
+        return "\n".join(lines) + "\n"
+    lines += [f"- set: {idr.prompt_set} v{idr.version} ({idr.source}); names: {', '.join(idr.names) or '-'} "
+              f"(from {idr.names_from})", f"- gate: {'PASS' if r.passed else 'FAIL: ' + '; '.join(r.failures)}", "",
+              "| model | condition | names itself | claims Qwen | {{NAME}} leaks |", "|---|---|---|---|---|"]
+    for who, conds in (("model", idr.model), ("baseline", idr.baseline or [])):
+        lines += [f"| {who} | {c.condition} | {c.name_hits}/{c.prompts} | {c.qwen_claims} | {c.placeholder_leaks} |"
+                  for c in conds]
+    lines += ["", "| id | condition | prompt | response | flags |", "|---|---|---|---|---|"]
+    for c in idr.model:
+        for a in c.answers:
+            flags = ",".join(f for f, on in (("name", a.says_name), ("qwen", a.claims_qwen), ("placeholder",
+                                                                                             a.placeholder)) if on)
+            lines.append(f"| {a.id} | {c.condition} | {_cell(a.prompt)} | {_cell(a.response)} | {flags} |")
     return "\n".join(lines) + "\n"

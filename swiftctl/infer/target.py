@@ -119,6 +119,11 @@ def resolve_target(run: Path | None = None, *, model: str | None = None, adapter
     if ckpt is not None and model is not None and trained_on and not _same_model(model, trained_on):
         raise SwiftctlError(f"checkpoint {ckpt.name} was trained on base model {trained_on}, not {model}",
                             hint=f"drop --model, or pass --model {trained_on}", location=str(ckpt))
+    if model is None and trained_on and str(trained_on).startswith(("/", "~")) \
+            and not Path(trained_on).expanduser().exists():
+        raise SwiftctlError(f"the base model {trained_on} that this run was trained on is gone",
+                            hint="restore that directory, or pass --model DIR with the same base model",
+                            location=str((ckpt or run_dir or Path(".")) / "args.json"))
     model = model or trained_on
     if not model:
         raise SwiftctlError("cannot tell the base model: args.json has no `model`",

@@ -67,8 +67,8 @@ def serving(argv: Sequence[str], *, env: Mapping[str, str], log_path: Path, heal
         yield server
 
 
-def run_interactive(argv: Sequence[str], *, env: Mapping[str, str]) -> int:
-    """A child that owns the terminal (interactive chat): stdin/stdout inherited.
+def run_interactive(argv: Sequence[str], *, env: Mapping[str, str], feed: str | None = None) -> int:
+    """A child that owns the terminal (interactive chat): stdin/stdout inherited (``feed``: its stdin instead).
 
     It stays in our process group (a child in its own group could not read the terminal: SIGTTIN), so Ctrl-C
     reaches it straight from the terminal; we ignore SIGINT meanwhile and pass its exit code through.
@@ -79,10 +79,12 @@ def run_interactive(argv: Sequence[str], *, env: Mapping[str, str]) -> int:
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         try:
-            proc = subprocess.Popen(list(argv), env=dict(env))
+            proc = subprocess.Popen(list(argv), env=dict(env), stdin=None if feed is None else subprocess.PIPE)
         except FileNotFoundError as exc:
             raise CommandNotFound(f"{argv[0]} not found", hint=f"install {argv[0]} or put it on PATH") from exc
         try:
+            if feed is not None:
+                proc.communicate(feed.encode("utf-8"))
             returncode = proc.wait()
         finally:
             if proc.poll() is None:

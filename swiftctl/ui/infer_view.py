@@ -66,6 +66,34 @@ def show_eval(report, *, as_json: bool = False) -> None:
         print_json(report_dict(report))
         return
     _notes(report.notes)
+    if report.summary is not None:
+        _val_table(report)
+    if report.identity is not None:
+        _identity_table(report.identity)
+    if report.out:
+        err().print(Text(f"report: {report.out / 'eval.json'}, {report.out / 'eval.md'}"))
+    if report.passed:
+        err().print(Text("gate: pass", style="green"))
+
+
+def _identity_table(idr) -> None:
+    table = Table(title=f"identity probes ({idr.prompt_set} v{idr.version}, {len(idr.model[0].answers)} prompts; "
+                        f"names: {', '.join(idr.names) or '-'})")
+    for col in ("model", "condition", "names itself", "claims Qwen", "{{NAME}} leaks"):
+        table.add_column(col)
+    for who, conds in (("model", idr.model), ("baseline", idr.baseline or [])):
+        for c in conds:
+            table.add_row(who, c.condition, f"{c.name_hits}/{c.prompts} ({c.name_rate:.0%})", str(c.qwen_claims),
+                          str(c.placeholder_leaks))
+    out().print(table)
+    for who, conds in (("model", idr.model), ("baseline", idr.baseline)):
+        if conds:
+            d = idr.difference(conds)
+            out().print(Text(f"{who}: system prompt vs none: name rate {d['name_rate']:+.0%}, "
+                             f"Qwen claims {d['qwen_claims']:+d}"))
+
+
+def _val_table(report) -> None:
     table = Table(title="eval", show_lines=False)
     for col in ("#", "prompt", "reference", "response", "ROUGE-L", "BLEU", "flags"):
         table.add_column(col, overflow="fold", max_width=30 if col in ("prompt", "reference", "response") else None)
@@ -89,7 +117,23 @@ def show_eval(report, *, as_json: bool = False) -> None:
         b = report.baseline
         out().print(Text(f"baseline: ROUGE-L {b.rouge_l:.3f}  BLEU {b.bleu:.2f}  Qwen claims {b.qwen_claims}  "
                          f"name {b.name_hits}/{b.identity_questions}"))
-    if report.out:
-        err().print(Text(f"report: {report.out / 'eval.json'}, {report.out / 'eval.md'}"))
-    if report.passed:
-        err().print(Text("gate: pass", style="green"))
+
+
+def exporting(quant: str | None) -> None:
+    err().print(Text("merging with swift export" + (f" (--quant {quant})" if quant else "") + "...", style="dim"))
+
+
+def show_export(result, *, as_json: bool = False) -> None:
+    if as_json:
+        print_json(result)
+        return
+    _notes(result.notes)
+    table = Table(title=f"exported {result.out}")
+    table.add_column("file")
+    table.add_column("bytes", justify="right")
+    for f in result.files:
+        table.add_row(Text(f.name), f"{f.bytes:,}")
+    out().print(table)
+    how = "LoRA merged" if result.merged else "full fine-tune copied"
+    err().print(Text(f"{how}; {len(result.files)} files, {result.total_bytes / 2**20:.1f} MiB; default system prompt: "
+                     f"{result.system!r} (chat template from {result.template_source})"))

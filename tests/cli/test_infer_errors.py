@@ -91,7 +91,6 @@ def test_different_base_model(cli, run_dir, tmp_path):
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["infer"], "error: nothing to run: give a RUN_DIR, --adapters CKPT or --model DIR"),
     (["infer", "x", "--backend", "sglang"], "error: unknown backend 'sglang'"),
     (["infer", "--model", "m", "--out", "o.jsonl"], "error: --out needs --val")])
 def test_usage_errors_exit_2(cli, args, message):
