@@ -30,11 +30,19 @@ REGISTRY: dict[str, Entry] = {
     "job-check": Entry("swiftctl.schemas.docs:JobCheckOutput", 1, "swiftctl job check JOB... --json"),
     "job-migrate": Entry("swiftctl.schemas.docs:JobMigrateJson", 1, "swiftctl job migrate SRC --json"),
     "train-dry-run": Entry("swiftctl.schemas.docs:TrainDryRunJson", 1, "swiftctl train JOB --dry-run --json"),
+    "runs": Entry("swiftctl.runs.discover:RunsList", 1, "swiftctl runs [DIR] --json"),
+    "export": Entry("swiftctl.infer.export:ExportResult", 1, "swiftctl export [RUN] --out DIR --json"),
     "plan": Entry("swiftctl.plan.report:PlanReport", 1, "swiftctl plan JOB --json"),
     "train-result": Entry("swiftctl.launch.train:TrainResult", 1, "swiftctl train JOB --json"),
     "report": Entry("swiftctl.runs.report:Report", 1, "swiftctl report RUN... --json"),
     "infer": Entry("swiftctl.infer.batch:BatchResult", 1, "swiftctl infer ... --val FILE --json"),
     "eval": Entry("swiftctl.infer.evaluate:EvalReport", 1, "swiftctl eval ... --json",
                   {"": {"passed": {"type": "boolean"}},
-                   "$defs/Summary": {"name_rate": {"anyOf": [{"type": "number"}, {"type": "null"}]}}}),
+                   "$defs/Summary": {"name_rate": {"anyOf": [{"type": "number"}, {"type": "null"}]}},
+                   "$defs/Condition": {"name_rate": {"type": "number"}},
+                   # with-system minus no-system, per side (identity_dict); the baseline's only with --baseline
+                   "$defs/IdentityReport": {f"{side}_difference": {
+                       "type": "object", "additionalProperties": False, "required": ["name_rate", "qwen_claims"],
+                       "properties": {"name_rate": {"type": "number"}, "qwen_claims": {"type": "integer"}}}
+                       for side in ("model", "baseline")}}),
 }

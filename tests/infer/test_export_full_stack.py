@@ -3,7 +3,6 @@ without its training state and its chat template rewritten to default to the tra
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -30,7 +29,9 @@ def test_full_finetune_export(tmp_path, tiny_model, swift_bin):
     proc = subprocess.run([sys.executable, "-m", "swiftctl", "export", str(out), "--out", str(dest), "--json"],
                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    result = json.loads(proc.stdout)
+    from tests.schemas.test_schemas import validate
+
+    result = validate("export", proc.stdout)  # the published schema (schemas/export.schema.json)
     assert result["merged"] is False and result["checkpoint"].endswith("checkpoint-1")
     names = {f["name"] for f in result["files"]}
     assert "model.safetensors" in names and "Modelfile" in names

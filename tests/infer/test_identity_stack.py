@@ -25,7 +25,9 @@ def test_identity_probes_with_baseline(trained_project, tmp_path):
                            "--backend", "transformers", "--max-new-tokens", "4", "--json", "--out", str(tmp_path / "ev")],
                           cwd=trained_project, env=env, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    data = json.loads(proc.stdout)
+    from tests.schemas.test_schemas import validate
+
+    data = validate("eval", proc.stdout)  # the published schema, identity block included
     idr = data["identity"]
     assert (idr["prompt_set"], idr["version"], idr["names"]) == ("mini", 7, ["沐雪"])
     assert idr["names_from"] == f"the training system prompt '{SYSTEM}'"
