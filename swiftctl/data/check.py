@@ -20,7 +20,7 @@ from swiftctl.data import spec
 from swiftctl.data.fastpath import FAST
 from swiftctl.data.formats import to_turns
 from swiftctl.data.reader import Progress, iter_lines, parse_row
-from swiftctl.data.report import MAX_LISTED_PER_CODE, CheckReport, FileSummary, Problem, Summary, make_problem
+from swiftctl.data.report import MAX_LISTED_PER_CODE, CheckReport, FileSummary, Problem, RowResult, Summary, make_problem
 from swiftctl.data.rules import check_text, check_turns, suspect
 from swiftctl.errors import ErrorGroup, UsageError
 
@@ -49,8 +49,9 @@ def _validate_paths(paths: Sequence[Path]) -> None:
 
 
 class _Checker:
-    def __init__(self, fmt: str | None, strict: bool, counter, progress: Progress | None) -> None:
+    def __init__(self, fmt: str | None, strict: bool, counter, progress: Progress | None, per_row: bool = False) -> None:
         self.fmt, self.strict, self.counter, self.progress = fmt, strict, counter, progress
+        self.rows: list[RowResult] | None = [] if per_row else None
         self.problems: list[Problem] = []
         self.seen: dict[int, int] = {}  # xxh3 64-bit hash of the stripped raw row -> file index << 40 | line
         self.index = self.train_files = self.slow_lines = 0  # file being checked; training files; its slow lines
@@ -98,6 +99,8 @@ class _Checker:
             lost = lost or rules[code].ms_swift in ("drop", "crash")
         if counter is not None:
             counter.add(summary, line, turns if not lost and value is not None else None)
+        elif self.rows is not None:
+            self.rows.append(RowResult(summary.path, line, lost))
         summary.rows_lost += lost
 
     def _slow(self, summary: FileSummary, packed: int, raw: bytes, overlap: bool) -> None:
@@ -119,7 +122,7 @@ class _Checker:
             if fast is None:
                 for line, raw in rows:
                     slow(summary, line, raw, overlap)
-                    if summary.format is not None and self.counter is None:
+                    if summary.format is not None and self.counter is None and self.rows is None:
                         fast = FAST.get(summary.format)
                         if fast is not None:
                             break
@@ -147,7 +150,8 @@ class _Checker:
 
 def check_files(paths: Sequence[Path], *, fmt: str | None = None, val_paths: Sequence[Path] = (),
                 model_dir: Path | None = None, template: str | None = None, max_length: int | None = None,
-                system: str | None = None, strict: bool = False, progress: Progress | None = None) -> CheckReport:
+                system: str | None = None, strict: bool = False, progress: Progress | None = None,
+                per_row: bool = False) -> CheckReport:
     """Check training files (and validation files for overlap); with ``model_dir`` also count tokens.
 
     A path that does not exist or is a directory raises UsageError (exit 2) before anything is read; an empty
@@ -162,9 +166,9 @@ def check_files(paths: Sequence[Path], *, fmt: str | None = None, val_paths: Seq
         from swiftctl.data.tokens import TokenCounter
 
         counter = TokenCounter(Path(model_dir), template=template, system=system, max_length=max_length)
-    checker = _Checker(fmt, strict, counter, progress)
+    checker = _Checker(fmt, strict, counter, progress, per_row)
     if counter is not None:
-        counter.report = checker._report
+        counter.report, counter.rows = checker._report, checker.rows
     for index, path in enumerate([*paths, *val_paths]):
         checker.check_file(path, "train" if index < len(paths) else "val", index, len(paths))
     files = checker.files
@@ -173,4 +177,5 @@ def check_files(paths: Sequence[Path], *, fmt: str | None = None, val_paths: Seq
                       tokens=counter.stats() if counter is not None else None)
     order = {f.path: i for i, f in enumerate(files)}
     problems = sorted(checker.problems, key=lambda p: (order[p.path], p.line))
-    return CheckReport(problems, summary, strict)
+    rows = None if checker.rows is None else sorted(checker.rows, key=lambda r: (order[r.path], r.line))
+    return CheckReport(problems, summary, strict, rows)

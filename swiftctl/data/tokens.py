@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 
 from swiftctl.data.formats import Turn
-from swiftctl.data.report import FileSummary, TokenStats
+from swiftctl.data.report import FileSummary, RowResult, TokenStats
 from swiftctl.errors import UsageError
 
 # ChatML templates this renderer reproduces, with ms-swift's default system (swift/template/templates/qwen.py).
@@ -90,6 +90,7 @@ class TokenCounter:
         self.renderer = ChatRenderer(resolve_template(model_dir, template), system)
         self.max_length = max_length
         self.report = None  # set by the checker: report(summary, line, code, detail)
+        self.rows: list[RowResult] | None = None  # set by the checker for per-row results
         self.lengths: list[int] = []
         self.trained = self.masked = self.over = self.not_counted = 0
         self._batch: list[tuple[FileSummary, int, list[tuple[str, bool]]]] = []
@@ -97,11 +98,15 @@ class TokenCounter:
     def add(self, summary: FileSummary, line: int, turns: list[Turn] | None) -> None:
         if turns is None:
             self.not_counted += 1
+            if self.rows is not None:
+                self.rows.append(RowResult(summary.path, line, True))
             return
         try:
             self._batch.append((summary, line, self.renderer.pieces(turns)))
         except ToolTurnError:
             self.not_counted += 1
+            if self.rows is not None:
+                self.rows.append(RowResult(summary.path, line, False))
         if len(self._batch) >= BATCH:
             self.flush()
 
@@ -115,9 +120,12 @@ class TokenCounter:
                 total += n
                 trained += n if is_trained else 0
             self.lengths.append(total)
+            over = self.max_length is not None and total > self.max_length
+            if self.rows is not None:
+                self.rows.append(RowResult(summary.path, line, over, total, trained))
             self.trained += trained
             self.masked += total - trained
-            if self.max_length is not None and total > self.max_length:
+            if over:
                 self.over += 1
                 summary.rows_lost += 1
                 self.report(summary, line, "DS050", f"{total} tokens > --max-length {self.max_length}")
