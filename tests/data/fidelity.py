@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from swiftctl.data.check import check_files
+from swiftctl.data.preview import preview_row
 from tests.data.oracle import FileFate, Oracle
 
 
@@ -26,13 +27,13 @@ class Agreement:
 
 
 def compare_file(oracle: Oracle, path: Path, model_dir: Path, *, template: str = "qwen2_5",
-                 max_length: int | None = 64, system: str | None = None) -> Agreement:
+                 max_length: int | None = 64, system: str | None = None, preview: bool = True) -> Agreement:
     fate: FileFate = oracle.run(path, template=template, max_length=max_length, system=system)
     report = check_files([path], model_dir=model_dir, template=template, max_length=max_length, system=system,
                          per_row=True)
     ours = report.rows or []
     out = Agreement(files=1)
-    theirs = [None] * max(len(ours), 1) if fate.job_stops and not fate.loaded else list(fate.rows)
+    theirs = [None] * len(ours) if fate.job_stops and not fate.loaded else list(fate.rows)
     out.rows = max(len(theirs), len(ours))
     for i in range(out.rows):
         mine = ours[i] if i < len(ours) else None
@@ -49,6 +50,11 @@ def compare_file(oracle: Oracle, path: Path, model_dir: Path, *, template: str =
             out.diffs.append(f"{path.name}:{mine.line} tokens/trained: swiftctl {mine.tokens}/{mine.trained}, "
                              f"ms-swift {ref.tokens}/{ref.trained}")
             continue
+        if preview and not ref_lost and sum(r.line == mine.line for r in ours) == 1:
+            got = preview_row(path, row=mine.line, model_dir=model_dir, template=template, system=system)
+            if (got.input_ids, got.labels) != (ref.input_ids, ref.labels):
+                out.diffs.append(f"{path.name}:{mine.line} preview ids/labels differ from ms-swift's encode")
+                continue
         out.rows_agree += 1
     files_stop = fate.job_stops
     ours_stop = (bool(ours) and all(r.lost for r in ours)) or not ours
