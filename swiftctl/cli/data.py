@@ -36,6 +36,8 @@ def check(
     val: Annotated[list[Path] | None, typer.Option("--val", help="Validation file (repeatable): also checked, "
                                                     "and rows also in training are reported (DS041).")] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Treat warnings as errors.")] = False,
+    rows: Annotated[bool, typer.Option("--rows", help="With --json: add what ms-swift does with each row (lost, "
+                                                      "tokens, trained tokens).")] = False,
     json_: JsonOpt = False,
 ) -> None:
     """Report every problem ms-swift would hit, with file:line, a rule code (swiftctl/resources/datasets_spec/rules.json) and a fix.
@@ -51,6 +53,8 @@ def check(
       swiftctl data check train.jsonl --val test.jsonl --model .fixtures/tiny-qwen2 --max-length 512 --system "你是沐雪"
 
       swiftctl data check data/*.jsonl --strict --json
+
+      swiftctl data check train.json --model .fixtures/tiny-qwen2 --max-length 2048 --json --rows
     """
     from swiftctl.errors import UsageError
 
@@ -62,7 +66,7 @@ def check(
 
     with data_view.progress_bar() as progress:
         report = check_files(files, fmt=fmt, val_paths=val or (), model_dir=model, template=template,
-                             max_length=max_length, system=system, strict=strict, progress=progress)
+                             max_length=max_length, system=system, strict=strict, progress=progress, per_row=rows)
     data_view.render_check_json(report) if json_ else data_view.render_check(report)
     if report.exit_code:
         raise typer.Exit(report.exit_code)

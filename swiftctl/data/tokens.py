@@ -21,6 +21,7 @@ TEMPLATES: dict[str, str | None] = {
     "qwen2_5": "You are Qwen, created by Alibaba Cloud. You are a helpful assistant.",
 }
 BATCH = 512
+_STOP_WORDS = ("<|endoftext|>", "<|im_end|>")  # qwen.py:37 stop_words + the suffix and eos (template_meta.py:127-130)
 
 
 class ToolTurnError(ValueError):
@@ -89,15 +90,19 @@ class ChatRenderer:
         if merged and merged[0][0] == "assistant":
             merged.insert(0, ["user", [("", None)]])
         out: list[tuple[str, bool]] = []
-        for role, parts in merged:
+        for n, (role, parts) in enumerate(merged):
             if role == "user":
                 masked += "<|im_start|>user\n" + "".join(c for c, _ in parts) + "<|im_end|>\n<|im_start|>assistant\n"
                 continue
             out.append((masked, False))
             masked = ""
-            for i, (content, loss) in enumerate(parts):
-                text = content + ("<|im_end|>\n" if i == len(parts) - 1 else "")
-                out.append((text, loss is None or bool(loss)))
+            # the last reply gets no <|im_end|> when it already ends with a stop word (base.py:1473-1486)
+            last = n == len(merged) - 1
+            sep = "" if last and parts[-1][0].endswith(_STOP_WORDS) else "<|im_end|>\n"
+            for content, loss in parts:
+                out.append((content, loss is None or bool(loss)))
+            # the <|im_end|> after a reply trains with the reply, and never after an empty one
+            out.append((sep, out[-1][1] and any(c for c, _ in parts)))
         if masked:
             out.append((masked, False))
         joined: list[tuple[str, bool]] = []  # ms-swift tokenizes each run of equal loss as one string
@@ -111,6 +116,8 @@ class ChatRenderer:
 
 def template_problem(messages: list[dict]) -> tuple[str, str] | None:
     """Why ms-swift's template encode deletes the row (before any length check), or None."""
+    if all(m["role"] == "system" for m in messages):
+        return "DS027", "only a system message: ms-swift deletes the row (no turn left to encode)"
     for i, m in enumerate(messages):
         if m["role"] == "system" and i:
             return "DS025", f"messages[{i}] is a system message after the first turn: ms-swift deletes the row"
