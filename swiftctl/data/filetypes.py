@@ -45,10 +45,29 @@ def kind(path: Path) -> str:
         return CSV
     if suffix == ".json" and head.removeprefix(BOM).lstrip()[:1] == b"[":
         return ARRAY
+    if suffix == ".json" and head.removeprefix(BOM).lstrip()[:1] == b"{":
+        _one_object(path)
     if suffix in (".jsonl", ".json"):
         return JSONL
     raise FileRejected("DS008", 0, f"ms-swift loads {path.suffix or 'extension-less'} files with HF's "
                                    f"'{suffix.lstrip('.') or '?'}' builder, which swiftctl does not check")
+
+
+def _one_object(path: Path) -> None:
+    """A .json holding ONE (pretty-printed) object: neither an array of rows nor JSON Lines; HF fails on it."""
+    with open(path, "rb") as handle:
+        first = handle.readline().removeprefix(BOM).strip()
+    try:
+        json.loads(first)
+        return  # the first line is a whole object: JSON Lines
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        pass
+    try:
+        json.loads(_decode(path))
+    except json.JSONDecodeError:
+        return  # not one object either: the per-line findings say where it breaks
+    raise FileRejected("DS004", 1, "the .json file is one JSON object, neither an array of rows ([{...}, {...}]) "
+                                   "nor JSON Lines (one object per line)")
 
 
 def _decode(path: Path) -> str:
