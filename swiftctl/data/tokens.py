@@ -101,8 +101,8 @@ class ChatRenderer:
             sep = "" if last and parts[-1][0].endswith(_STOP_WORDS) else "<|im_end|>\n"
             for content, loss in parts:
                 out.append((content, loss is None or bool(loss)))
-            # the <|im_end|> after a reply trains with the reply, and never after an empty one
-            out.append((sep, out[-1][1] and any(c for c, _ in parts)))
+            # the <|im_end|> after a reply trains with the reply; after an empty reply, only in the last round
+            out.append((sep, out[-1][1] and (last or any(c for c, _ in parts))))
         if masked:
             out.append((masked, False))
         joined: list[tuple[str, bool]] = []  # ms-swift tokenizes each run of equal loss as one string
