@@ -40,6 +40,8 @@ def check(
                                        "kto, grpo (preference/RL shapes: rules DS100-DS110).")] = "sft",
     reward: Annotated[list[str] | None, typer.Option("--reward", help="GRPO reward function (repeatable): the "
                                                      "columns it reads must exist (accuracy → solution).")] = None,
+    rows: Annotated[bool, typer.Option("--rows", help="With --json: add what ms-swift does with each row (lost, "
+                                                      "tokens, trained tokens).")] = False,
     json_: JsonOpt = False,
 ) -> None:
     """Report every problem ms-swift would hit, with file:line, a rule code (swiftctl/resources/datasets_spec/rules.json) and a fix.
@@ -59,6 +61,8 @@ def check(
       swiftctl data check jobs/data/muice-dpo-sample.jsonl --stage dpo
 
       swiftctl data check prompts.jsonl --stage grpo --reward accuracy --reward format
+
+      swiftctl data check train.json --model .fixtures/tiny-qwen2 --max-length 2048 --json --rows
     """
     from swiftctl.errors import UsageError
 
@@ -73,7 +77,7 @@ def check(
         raise UsageError(f"unknown stage {stage!r}", hint=f"use one of: {', '.join(STAGES)}")
     with data_view.progress_bar() as progress:
         report = check_files(files, fmt=fmt, val_paths=val or (), model_dir=model, template=template,
-                             max_length=max_length, system=system, strict=strict, progress=progress)
+                             max_length=max_length, system=system, strict=strict, progress=progress, per_row=rows)
     check_stage(report, files, stage, reward_funcs=reward or ())
     data_view.render_check_json(report) if json_ else data_view.render_check(report)
     if report.exit_code:

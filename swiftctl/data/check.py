@@ -16,12 +16,14 @@ from pathlib import Path
 import orjson
 from xxhash import xxh3_64_intdigest as digest
 
-from swiftctl.data import spec
+from swiftctl.data import filetypes, spec
 from swiftctl.data.fastpath import FAST
 from swiftctl.data.formats import to_turns
-from swiftctl.data.reader import Progress, iter_lines, parse_row
-from swiftctl.data.report import MAX_LISTED_PER_CODE, CheckReport, FileSummary, Problem, Summary, make_problem
+from swiftctl.data.preprocess import plan, to_messages
+from swiftctl.data.reader import Many, Progress, iter_lines, parse_row
+from swiftctl.data.report import MAX_LISTED_PER_CODE, CheckReport, FileSummary, Problem, RowResult, Summary, make_problem
 from swiftctl.data.rules import check_text, check_turns, suspect
+from swiftctl.data.tokens import template_problem
 from swiftctl.errors import ErrorGroup, UsageError
 
 _LINE_BITS = 40
@@ -32,14 +34,6 @@ def _escape_free(data: bytes) -> bool:
     """No backslash and no DEL byte (two memchr): no text of the row(s) can hold a control character, so with no
     ``{`` in any text (``fastpath``) the text rules (``rules.check_text``) cannot find anything."""
     return data.find(b"\\") < 0 and data.find(b"\x7f") < 0
-
-
-def _gzipped(path: Path) -> bool:
-    try:
-        with open(path, "rb") as handle:
-            return handle.read(2) == b"\x1f\x8b"
-    except OSError:
-        return False
 
 
 def _validate_paths(paths: Sequence[Path]) -> None:
@@ -53,9 +47,6 @@ def _validate_paths(paths: Sequence[Path]) -> None:
         elif not path.is_file():  # a FIFO would block, /dev/zero never ends
             errors.append(UsageError("is not a regular file (a FIFO, device or socket), not a jsonl file",
                                      location=str(path), hint="save the data to a file and pass that"))
-        elif _gzipped(path):
-            errors.append(UsageError("is gzip-compressed, not jsonl text", location=str(path),
-                                     hint=f"decompress it first: gunzip -k {path} (or zcat {path} > data.jsonl)"))
     if len(errors) == 1:
         raise errors[0]
     if errors:
@@ -63,11 +54,14 @@ def _validate_paths(paths: Sequence[Path]) -> None:
 
 
 class _Checker:
-    def __init__(self, fmt: str | None, strict: bool, counter, progress: Progress | None) -> None:
+    def __init__(self, fmt: str | None, strict: bool, counter, progress: Progress | None, per_row: bool = False) -> None:
         self.fmt, self.strict, self.counter, self.progress = fmt, strict, counter, progress
+        self.rows: list[RowResult] | None = [] if per_row else None
         self.problems: list[Problem] = []
         self.seen: dict[int, int] = {}  # xxh3 64-bit hash of the stripped raw row -> file index << 40 | line
         self.index = self.train_files = self.slow_lines = 0  # file being checked; training files; its slow lines
+        self.plan = None  # how ms-swift reads the file being checked (preprocess.plan)
+        self.keys: set[str] = set()  # the columns of the file being checked
         self.files: list[FileSummary] = []
 
     def _report(self, summary: FileSummary, line: int, code: str, detail: str) -> None:
@@ -83,9 +77,20 @@ class _Checker:
             for code, detail in problems:
                 report(summary, line, code, detail)
             return
+        if isinstance(value, Many):  # several objects on one line: pyarrow reads each as a row
+            for one in value:
+                self._row(summary, line, raw, one, list(problems), overlap)
+            return
         summary.rows += 1
         turns = []
+        messages, row_system, drop = [], None, None
         if value is not None:
+            if isinstance(value, dict):
+                self.keys.update(value)
+            if self.plan is None:
+                self.plan = plan(value if isinstance(value, dict) else ())
+            messages, row_system, drop = to_messages(value, self.plan)
+            drop = drop or template_problem(messages)
             fmt, turns, more = to_turns(value, self.fmt)
             if fmt is not None and summary.format is None and not more:
                 summary.format = fmt
@@ -105,13 +110,17 @@ class _Checker:
                 where = f"{self.files[first >> _LINE_BITS].path}:{first & _LINE_MASK}"
                 train = overlap and (first >> _LINE_BITS) < self.train_files
                 problems.append(("DS041", f"same row as {where}") if train else ("DS040", f"same row as {where}"))
-        lost = False
-        rules = spec.rules()
+            if drop is not None and drop[0] not in {code for code, _ in problems}:
+                problems.append(drop)
+        else:
+            drop = problems[0] if problems else ("DS004", "unparsed")
         for code, detail in problems:
             report(summary, line, code, detail)
-            lost = lost or rules[code].ms_swift in ("drop", "crash")
+        lost = drop is not None
         if counter is not None:
-            counter.add(summary, line, turns if not lost and value is not None else None)
+            counter.add(summary, line, messages if not lost else None, row_system)
+        elif self.rows is not None:
+            self.rows.append(RowResult(summary.path, line, lost))
         summary.rows_lost += lost
 
     def _slow(self, summary: FileSummary, packed: int, raw: bytes, overlap: bool) -> None:
@@ -120,9 +129,53 @@ class _Checker:
         self._row(summary, line, *parse_row(line, raw), overlap)
 
     def check_file(self, path: Path, split: str, index: int, train_files: int) -> None:
+        """One file, with the preprocessor ms-swift picks from its columns; re-checked if a later row changes it."""
+        self.keys = set()
+        self._check_file(path, split, index, train_files, None)
+        final = plan(self.keys) if self.keys else self.plan
+        if final != self.plan:  # a later row brought a column that changes ms-swift's preprocessor
+            self._forget(path, index)
+            self._check_file(path, split, index, train_files, final)
+        self._file_fate(self.files[-1])
+
+    def _forget(self, path: Path, index: int) -> None:
+        self.files.pop()
+        self.problems = [p for p in self.problems if p.path != str(path)]
+        if self.rows is not None:
+            self.rows[:] = [r for r in self.rows if r.path != str(path)]
+        self.seen = {k: v for k, v in self.seen.items() if v >> _LINE_BITS != index}
+
+    def _file_fate(self, summary: FileSummary) -> None:
+        """A problem that makes pyarrow/HF reject the file loses every row of it (the whole job stops)."""
+        rules = spec.rules()
+        if any(n and rules[code].ms_swift == "crash" for code, n in summary.problem_counts.items()):
+            summary.rows_lost = summary.rows
+            if self.rows is not None:
+                for r in self.rows:
+                    if r.path == summary.path:
+                        r.lost = True
+
+    def _check_file(self, path: Path, split: str, index: int, train_files: int, forced) -> None:
         summary = FileSummary(str(path), split, None, path.stat().st_size, 0, 0, 0)
         self.files.append(summary)
         self.index, self.train_files, self.slow_lines, overlap = index, train_files, 0, split == "val"
+        self.plan = forced
+        try:
+            file_kind = filetypes.kind(path)
+            with open(path, "rb") as handle:
+                if handle.read(2) == filetypes.GZIP:
+                    self._report(summary, 0, "DS007", f"gzip-compressed data in {path.name}")
+            if file_kind != filetypes.JSONL:
+                records = list(filetypes.iter_records(path, file_kind))
+                if self.plan is None:
+                    self.plan = plan({k for _, _, v, _ in records if isinstance(v, dict) for k in v})
+                for line, raw, value, problems in records:
+                    self._row(summary, line, raw, value, problems, overlap)
+                self._end_file(summary)
+                return
+        except filetypes.FileRejected as exc:
+            self._report(summary, exc.line, exc.code, exc.detail)
+            return
         seen_first, loads, slow = self.seen.setdefault, orjson.loads, self._slow
         fast = None  # the fast path of the file's format, once a row has set the format (never with tokens)
         packed = index << _LINE_BITS  # file index << 40 | line: the value duplicate detection keeps
@@ -132,8 +185,11 @@ class _Checker:
             packed += len(lines)
             if fast is None:
                 for line, raw in rows:
+                    if self.plan is None:
+                        self._first_plan(raw)
                     slow(summary, line, raw, overlap)
-                    if summary.format is not None and self.counter is None:
+                    if summary.format is not None and self.counter is None and self.rows is None and (
+                            self._fast_ok(summary.format)):
                         fast = FAST.get(summary.format)
                         if fast is not None:
                             break
@@ -151,17 +207,37 @@ class _Checker:
                     turns += quick
                     continue
                 slow(summary, line, raw, overlap)
-        if self.counter is not None:
-            self.counter.flush()
         summary.rows += (packed & _LINE_MASK) - self.slow_lines  # fast rows are never blank
         summary.turns += turns
+        self._end_file(summary)
+
+    def _fast_ok(self, fmt: str) -> bool:
+        """The fast path reads the column ms-swift reads: ``messages``, or ``conversation`` renamed to it."""
+        if self.plan.kind != "messages":
+            return False
+        return fmt == "messages" or ("conversation", "messages") in self.plan.renames
+
+    def _first_plan(self, raw: bytes) -> None:
+        """A provisional plan from the first row that parses (check_file re-checks if the file's columns differ)."""
+        _raw, value, _problems = parse_row(2, raw)
+        if isinstance(value, Many):
+            value = value[0]
+        if isinstance(value, dict):
+            self.plan = plan(value)
+
+    def _end_file(self, summary: FileSummary) -> None:
+        if self.counter is not None:
+            self.counter.flush()
+        if self.plan is None:
+            self.plan = plan(())
         if summary.rows == 0:
             self._report(summary, 0, "DS001", "no rows")
 
 
 def check_files(paths: Sequence[Path], *, fmt: str | None = None, val_paths: Sequence[Path] = (),
                 model_dir: Path | None = None, template: str | None = None, max_length: int | None = None,
-                system: str | None = None, strict: bool = False, progress: Progress | None = None) -> CheckReport:
+                system: str | None = None, strict: bool = False, progress: Progress | None = None,
+                per_row: bool = False) -> CheckReport:
     """Check training files (and validation files for overlap); with ``model_dir`` also count tokens.
 
     A path that does not exist or is a directory raises UsageError (exit 2) before anything is read; an empty
@@ -176,15 +252,21 @@ def check_files(paths: Sequence[Path], *, fmt: str | None = None, val_paths: Seq
         from swiftctl.data.tokens import TokenCounter
 
         counter = TokenCounter(Path(model_dir), template=template, system=system, max_length=max_length)
-    checker = _Checker(fmt, strict, counter, progress)
+    checker = _Checker(fmt, strict, counter, progress, per_row)
     if counter is not None:
-        counter.report = checker._report
+        counter.report, counter.rows = checker._report, checker.rows
     for index, path in enumerate([*paths, *val_paths]):
         checker.check_file(path, "train" if index < len(paths) else "val", index, len(paths))
     files = checker.files
+    train = files[:len(paths)]
+    rules = spec.rules()
+    if train and all(f.rows and f.rows_lost == f.rows for f in train) and not any(
+            n and rules[c].ms_swift == "crash" for f in train for c, n in f.problem_counts.items()):
+        checker._report(train[0], 0, "DS051", f"all {sum(f.rows for f in train)} training rows are lost")
     summary = Summary(rows=sum(f.rows for f in files), turns=sum(f.turns for f in files),
                       rows_lost=sum(f.rows_lost for f in files), files=files,
                       tokens=counter.stats() if counter is not None else None)
     order = {f.path: i for i, f in enumerate(files)}
     problems = sorted(checker.problems, key=lambda p: (order[p.path], p.line))
-    return CheckReport(problems, summary, strict)
+    rows = None if checker.rows is None else sorted(checker.rows, key=lambda r: (order[r.path], r.line))
+    return CheckReport(problems, summary, strict, rows)

@@ -23,7 +23,8 @@ STAGES = ("sft", *PAIR_STAGES, "kto", "grpo")
 # Columns ms-swift's built-in rewards read (swift/rewards/orm.py): accuracy/math/cosine compare with `solution`.
 REWARD_COLUMNS = {"accuracy": "solution", "math": "solution", "cosine": "solution"}
 # SFT findings that are the expected shape of a GRPO prompt (no assistant turn / ends with the user).
-_GRPO_EXPECTED = {"DS023", "DS026"}
+# SFT findings a GRPO prompt file triggers by design (no assistant answer), or that DS110 (no user turn) already says
+_GRPO_EXPECTED = {"DS023", "DS026", "DS027"}
 SCORE_RANGE = (0.0, 10.0)
 
 

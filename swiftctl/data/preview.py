@@ -6,9 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from swiftctl.data import spec
-from swiftctl.data.formats import to_turns
 from swiftctl.data.reader import iter_rows
-from swiftctl.data.rules import check_turns
 from swiftctl.data.tokens import ChatRenderer, ToolTurnError, load_tokenizer, resolve_template
 from swiftctl.errors import SwiftctlError, UsageError
 
@@ -39,17 +37,35 @@ class Preview:
 
 
 def _find_row(path: Path, row: int, fmt: str | None):
-    for line, _raw, value, problems in iter_rows(path):
-        if line < row:
+    """ms-swift's messages and row system for line ``row`` (the file's preprocessor chosen from all its columns)."""
+    from swiftctl.data import filetypes
+    from swiftctl.data.preprocess import plan, to_messages
+    from swiftctl.data.tokens import template_problem
+
+    try:
+        kind = filetypes.kind(path)
+        records = list(iter_rows(path) if kind == filetypes.JSONL else filetypes.iter_records(path, kind))
+    except filetypes.FileRejected as exc:
+        raise SwiftctlError(f"{exc.code} {exc.detail}", location=f"{path}:{exc.line}",
+                            hint=f"swiftctl data check {path}") from exc
+    keys = {k for _, _, v, _ in records if isinstance(v, dict) for k in v}
+    file_plan = plan(keys)
+    for line, _raw, value, problems in records:
+        if line < row or (value is None and problems and problems[0][0] == "DS005"):
             continue
-        _fmt, turns, more = (None, [], []) if value is None else to_turns(value, fmt)
-        fatal = [p for p in problems + more + check_turns(turns, structural_only=True)
-                 if spec.rules()[p[0]].ms_swift in ("drop", "crash")]
-        if fatal or value is None:
+        if isinstance(value, list) and not isinstance(value, dict) and type(value).__name__ == "Many":
+            value = value[0]
+        fatal = [p for p in problems if spec.rules()[p[0]].ms_swift in ("drop", "crash")]
+        if value is None or fatal:
             code, detail = (fatal or problems)[0]
             raise SwiftctlError(f"{code} {detail}", location=f"{path}:{line}",
-                                hint=f"swiftctl data check {path} (ms-swift cannot encode this row)")
-        return turns
+                                hint=f"swiftctl data check {path} (ms-swift cannot load this file)")
+        messages, system, drop = to_messages(value, file_plan)
+        drop = drop or template_problem(messages)
+        if drop is not None:
+            raise SwiftctlError(f"{drop[0]} {drop[1]}", location=f"{path}:{line}",
+                                hint=f"swiftctl data check {path} (ms-swift deletes this row)")
+        return messages, system
     raise UsageError(f"there is no row {row}", location=str(path), hint="pass --row with a line number of the file")
 
 
@@ -64,9 +80,9 @@ def preview_row(path: Path, *, row: int = 1, model_dir: Path, template: str | No
         raise UsageError(f"--row must be 1 or more, not {row}", hint="--row 1 is the first line")
     tokenizer = load_tokenizer(model_dir)
     renderer = ChatRenderer(resolve_template(model_dir, template), system)
-    turns = _find_row(path, row, fmt)
+    turns, row_system = _find_row(path, row, fmt)
     try:
-        pieces = renderer.pieces(turns)
+        pieces = renderer.pieces(turns, row_system)
     except ToolTurnError as exc:
         raise UsageError(f"row {row} has a {exc.args[0]} turn; preview renders user/assistant conversations only",
                          location=f"{path}:{row}", hint="preview a row without tool turns") from exc
@@ -78,5 +94,6 @@ def preview_row(path: Path, *, row: int = 1, model_dir: Path, template: str | No
         labels += ids if trained else [IGNORE_INDEX] * len(ids)
     tokens = [PreviewToken(i, tokenizer.decode([i], skip_special_tokens=False), lab != IGNORE_INDEX)
               for i, lab in zip(input_ids, labels, strict=True)]
-    used_system = turns[0][1] if turns and turns[0][0] == "system" else renderer.system
+    used_system = turns[0]["content"] if turns and turns[0]["role"] == "system" else (
+        row_system if row_system is not None else renderer.system)
     return Preview(path, row, renderer.template, used_system, pieces, input_ids, labels, tokens)

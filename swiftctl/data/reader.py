@@ -6,6 +6,8 @@ only for the lines that fail the fast path (``orjson.loads`` on the raw bytes).
 
 from __future__ import annotations
 
+import gzip
+import json
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -29,7 +31,7 @@ def _diagnose(raw: bytes, err: Exception) -> RowProblem:
         return "DS003", f"byte 0x{raw[exc.start]:02x} at column {exc.start + 1} is not UTF-8"
     match = _RAW_CONTROL.search(raw)
     if match:
-        return "DS031", f"raw control character 0x{match.group()[0]:02x} at column {match.start() + 1}"
+        return "DS032", f"raw control byte 0x{match.group()[0]:02x} at column {match.start() + 1}"
     return "DS004", f"invalid JSON: {str(err).split(': line')[0]}"
 
 
@@ -44,7 +46,9 @@ def iter_lines(path: Path, progress: Progress | None = None) -> Iterator[tuple[b
     total = path.stat().st_size
     done = 0
     tail = b""
-    with open(path, "rb", buffering=0) as handle:
+    with open(path, "rb") as probe:
+        zipped = probe.read(2) == b"\x1f\x8b"  # HF's json builder decompresses a gzip file whatever its name
+    with (gzip.open(path, "rb") if zipped else open(path, "rb", buffering=0)) as handle:
         while True:
             chunk = handle.read(CHUNK)
             if not chunk:
@@ -77,9 +81,34 @@ def parse_row(lineno: int, raw: bytes) -> tuple[bytes, Any, list[RowProblem]]:
     try:
         value = orjson.loads(raw)
     except orjson.JSONDecodeError as err:
-        problems.append(_diagnose(raw, err))
-        value = None
+        value = _lenient(raw)
+        if value is None:
+            problems.append(_diagnose(raw, err))
     return raw, value, problems
+
+
+class Many(list):
+    """Several JSON values on one line: pyarrow reads each as a row."""
+
+
+def _lenient(raw: bytes) -> Any:
+    """What pyarrow also reads: NaN/Infinity, several objects on one line. None when it does not parse."""
+    if _RAW_CONTROL.search(raw):
+        return None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    decoder, values, pos = json.JSONDecoder(), Many(), 0
+    try:
+        while pos < len(text):
+            value, pos = decoder.raw_decode(text, pos)
+            values.append(value)
+            while pos < len(text) and text[pos] in " \t\r":
+                pos += 1
+    except json.JSONDecodeError:
+        return None
+    return values[0] if len(values) == 1 else values
 
 
 def iter_rows(path: Path, progress: Progress | None = None) -> Iterator[tuple[int, bytes, Any, list[RowProblem]]]:

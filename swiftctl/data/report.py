@@ -63,10 +63,22 @@ class Summary:
 
 
 @dataclass
+class RowResult:
+    """What ms-swift does with one row (``data check --rows``): lost or kept, and its tokens when counted."""
+
+    path: str
+    line: int
+    lost: bool
+    tokens: int | None = None  # input_ids length as ms-swift encodes it (None: not counted)
+    trained: int | None = None  # labels that are not -100
+
+
+@dataclass
 class CheckReport:
     problems: list[Problem]
     summary: Summary
     strict: bool = False
+    rows: list[RowResult] | None = None  # per row, only when asked for (per_row=True / --rows)
 
     @property
     def errors(self) -> list[Problem]:

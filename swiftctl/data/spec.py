@@ -36,7 +36,8 @@ class Rule:
     severity: str  # "error" | "warning"
     what: str
     fix: str
-    ms_swift: str  # drop | crash | trains-wrong | keep
+    ms_swift: str  # drop | crash (the job stops) | trains-wrong | keep
+    source: str = ""  # where ms-swift 4.6 does it (file:line in its source)
 
 
 def _read_json(path: Path) -> dict:

@@ -12,8 +12,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from swiftctl.data.formats import Turn
-from swiftctl.data.report import FileSummary, TokenStats
+from swiftctl.data.report import FileSummary, RowResult, TokenStats
 from swiftctl.errors import UsageError
 
 # ChatML templates this renderer reproduces, with ms-swift's default system (swift/template/templates/qwen.py).
@@ -22,6 +21,7 @@ TEMPLATES: dict[str, str | None] = {
     "qwen2_5": "You are Qwen, created by Alibaba Cloud. You are a helpful assistant.",
 }
 BATCH = 512
+_STOP_WORDS = ("<|endoftext|>", "<|im_end|>")  # qwen.py:37 stop_words + the suffix and eos (template_meta.py:127-130)
 
 
 class ToolTurnError(ValueError):
@@ -59,27 +59,69 @@ def load_tokenizer(model_dir: Path):
 
 
 class ChatRenderer:
-    """A row's turns -> ``[(text, trained)]`` pieces, joined the way ms-swift joins them before tokenizing."""
+    """ms-swift messages -> ``[(text, trained)]`` pieces, joined the way ms-swift joins them before tokenizing.
+
+    As ``Template._swift_prepare_inputs``/``_get_std_messages``/``_swift_encode`` (swift/template/base.py:1258-1262,
+    1373-1400, 1403-1500): consecutive user turns are concatenated, consecutive assistant turns too (each keeps its
+    own ``loss``); a leading assistant gets an empty user turn; a trailing user turn is encoded as an untrained prompt;
+    ``"loss": false`` masks an assistant reply with its ``<|im_end|>``. A ``system`` message after the first one makes
+    ms-swift delete the row (``assert query_role in {'user', 'tool'}``, base.py:1448): ``template_problem``.
+    """
 
     def __init__(self, template: str, system: str | None) -> None:
         self.template = template
         self.system = system if system is not None else TEMPLATES[template]
 
-    def pieces(self, turns: list[Turn]) -> list[tuple[str, bool]]:
-        system = self.system
-        if turns and turns[0][0] == "system":
-            system, turns = turns[0][1], turns[1:]
+    def pieces(self, messages: list[dict], row_system: str | None = None) -> list[tuple[str, bool]]:
+        system = self.system if row_system is None else row_system
+        if messages and messages[0]["role"] == "system":
+            system, messages = messages[0]["content"], messages[1:]
         masked = f"<|im_start|>system\n{system}<|im_end|>\n" if system else ""
-        out: list[tuple[str, bool]] = []
-        for role, content, *_ in turns:
-            if role == "user":
-                masked += f"<|im_start|>user\n{content}<|im_end|>\n<|im_start|>assistant\n"
-            elif role == "assistant":
-                out += [(masked, False), (f"{content}<|im_end|>\n", True)]
-                masked = ""
-            else:
+        merged: list[list] = []  # [role, [(content, loss)]]
+        for m in messages:
+            role = m["role"]
+            if role not in ("user", "assistant"):
                 raise ToolTurnError(role)
-        return out
+            loss = m.get("loss")
+            if merged and merged[-1][0] == role:
+                merged[-1][1].append((m["content"], loss))
+            else:
+                merged.append([role, [(m["content"], loss)]])
+        if merged and merged[0][0] == "assistant":
+            merged.insert(0, ["user", [("", None)]])
+        out: list[tuple[str, bool]] = []
+        for n, (role, parts) in enumerate(merged):
+            if role == "user":
+                masked += "<|im_start|>user\n" + "".join(c for c, _ in parts) + "<|im_end|>\n<|im_start|>assistant\n"
+                continue
+            out.append((masked, False))
+            masked = ""
+            # the last reply gets no <|im_end|> when it already ends with a stop word (base.py:1473-1486)
+            last = n == len(merged) - 1
+            sep = "" if last and parts[-1][0].endswith(_STOP_WORDS) else "<|im_end|>\n"
+            for content, loss in parts:
+                out.append((content, loss is None or bool(loss)))
+            # the <|im_end|> after a reply trains with the reply; after an empty reply, only in the last round
+            out.append((sep, out[-1][1] and (last or any(c for c, _ in parts))))
+        if masked:
+            out.append((masked, False))
+        joined: list[tuple[str, bool]] = []  # ms-swift tokenizes each run of equal loss as one string
+        for text, trained in out:
+            if joined and joined[-1][1] == trained:
+                joined[-1] = (joined[-1][0] + text, trained)
+            elif text:
+                joined.append((text, trained))
+        return joined
+
+
+def template_problem(messages: list[dict]) -> tuple[str, str] | None:
+    """Why ms-swift's template encode deletes the row (before any length check), or None."""
+    if all(m["role"] == "system" for m in messages):
+        return "DS027", "only a system message: ms-swift deletes the row (no turn left to encode)"
+    for i, m in enumerate(messages):
+        if m["role"] == "system" and i:
+            return "DS025", f"messages[{i}] is a system message after the first turn: ms-swift deletes the row"
+    return None
 
 
 class TokenCounter:
@@ -90,18 +132,24 @@ class TokenCounter:
         self.renderer = ChatRenderer(resolve_template(model_dir, template), system)
         self.max_length = max_length
         self.report = None  # set by the checker: report(summary, line, code, detail)
+        self.rows: list[RowResult] | None = None  # set by the checker for per-row results
         self.lengths: list[int] = []
         self.trained = self.masked = self.over = self.not_counted = 0
         self._batch: list[tuple[FileSummary, int, list[tuple[str, bool]]]] = []
 
-    def add(self, summary: FileSummary, line: int, turns: list[Turn] | None) -> None:
+    def add(self, summary: FileSummary, line: int, turns: list[dict] | None, row_system: str | None = None) -> None:
+        """Count one kept row (ms-swift's ``messages``); ``turns`` None: a lost row, not counted."""
         if turns is None:
             self.not_counted += 1
+            if self.rows is not None:
+                self.rows.append(RowResult(summary.path, line, True))
             return
         try:
-            self._batch.append((summary, line, self.renderer.pieces(turns)))
+            self._batch.append((summary, line, self.renderer.pieces(turns, row_system)))
         except ToolTurnError:
             self.not_counted += 1
+            if self.rows is not None:
+                self.rows.append(RowResult(summary.path, line, False))
         if len(self._batch) >= BATCH:
             self.flush()
 
@@ -115,9 +163,12 @@ class TokenCounter:
                 total += n
                 trained += n if is_trained else 0
             self.lengths.append(total)
+            over = self.max_length is not None and total > self.max_length
+            if self.rows is not None:
+                self.rows.append(RowResult(summary.path, line, over, total, trained))
             self.trained += trained
             self.masked += total - trained
-            if self.max_length is not None and total > self.max_length:
+            if over:
                 self.over += 1
                 summary.rows_lost += 1
                 self.report(summary, line, "DS050", f"{total} tokens > --max-length {self.max_length}")

@@ -121,6 +121,7 @@ def migrate_command(text: str) -> MigrateResult:
     if extra:
         tree["extra_args"] = extra
     _resources(tree, env, notes)
+    _start_up_conflicts(tree, notes)
     _cap_length(tree, notes)
     try:
         job = Job.model_validate(tree)
@@ -128,6 +129,31 @@ def migrate_command(text: str) -> MigrateResult:
         raise ErrorGroup("the migrated job is not valid", [
             SwiftctlError(e["msg"], location=".".join(str(p) for p in e["loc"])) for e in exc.errors()]) from None
     return MigrateResult(_to_toml(job, notes), notes)
+
+
+def _drop_option(extra: list[str], name: str) -> bool:
+    if name not in extra:
+        return False
+    i = extra.index(name)
+    end = i + 1
+    while end < len(extra) and not extra[end].startswith("--"):
+        end += 1
+    del extra[i:end]
+    return True
+
+
+def _start_up_conflicts(tree: dict, notes: list[str]) -> None:
+    """Options ms-swift 4.6 rejects at start-up together (swift/arguments/sft_args.py:256 DeepSpeed + device_map)."""
+    extra = tree.get("extra_args", [])
+    deepspeed = bool(tree.get("train", {}).get("deepspeed"))
+    parallel = int(tree.get("resources", {}).get("gpus_per_node", 1) or 1) > 1
+    if (deepspeed or parallel) and _drop_option(extra, "--device_map"):
+        why = "DeepSpeed" if deepspeed else "data parallelism (NPROC_PER_NODE > 1)"
+        notes.append(f"--device_map dropped: ms-swift refuses device_map with {why}; each process loads the whole model")
+    if deepspeed and _drop_option(extra, "--fsdp"):
+        notes.append("--fsdp dropped: ms-swift refuses DeepSpeed and FSDP together (kept --deepspeed)")
+    if not extra:
+        tree.pop("extra_args", None)
 
 
 def _resources(tree: dict, env: dict[str, str], notes: list[str]) -> None:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from typing_extensions import TypedDict  # pydantic needs it before Python 3.12
+from typing_extensions import NotRequired, TypedDict  # pydantic needs it before Python 3.12
 
 from swiftctl.data.preview import PreviewToken
-from swiftctl.data.report import Problem, Summary
+from swiftctl.data.report import Problem, RowResult, Summary
 from swiftctl.envcheck.probe import Disk, Gpu, System
 from swiftctl.jobs.compile import LaunchPlan
 from swiftctl.jobs.lint import Issue
@@ -70,6 +70,7 @@ class DataCheckJson(TypedDict):
     warnings: int
     problems: list[Problem]
     summary: Summary
+    rows: NotRequired[list[RowResult]]  # with --rows: what ms-swift does with each row
 
 
 class DataPreviewJson(TypedDict):

@@ -57,7 +57,8 @@ def render_check(report) -> None:
 
 def render_check_json(report) -> None:
     print_json({"ok": report.ok, "strict": report.strict, "errors": len(report.errors),
-                "warnings": len(report.warnings), "problems": report.problems, "summary": report.summary})
+                "warnings": len(report.warnings), "problems": report.problems, "summary": report.summary,
+                **({"rows": report.rows} if report.rows is not None else {})})
 
 
 def render_preview(preview) -> None:

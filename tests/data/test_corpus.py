@@ -11,15 +11,16 @@ import pytest
 from swiftctl.data import spec
 
 CORPUS = Path(__file__).parent / "corpus"
-CASES = sorted(CORPUS.glob("DS*.jsonl"))
+CASES = sorted(CORPUS.glob("DS*.*"))
 NAME = re.compile(r"(DS\d{3})-L(\d+)-")
 
 
 def test_corpus_is_big_enough_and_covers_the_structural_rules():
     assert len(CASES) >= 40
     covered = {NAME.match(p.name).group(1) for p in CASES}
-    structural = {c for c in spec.rules() if c < "DS100"} - {"DS041", "DS050"}  # need a validation file / a model
+    # DS041/DS050 need a validation file / a model, DS051 comes with the findings that lost the rows: tested elsewhere
     # DS100+ (preference/RL stages): tests/data/corpus_stage, test_preference.py
+    structural = {c for c in spec.rules() if c < "DS100"} - {"DS041", "DS050", "DS051"}
     assert structural <= covered, structural - covered
 
 

@@ -52,6 +52,7 @@ def test_the_check_catches_a_drifted_field():
     ("patch-env", ["patch", "env", "--json"]),
     ("data-check", ["data", "check", str(SAMPLE), "--val", str(SAMPLE_VAL), "--json"]),
     ("data-check", ["data", "check", "tests/data/corpus/DS024-L2-two-users.jsonl", "--json"]),
+    ("data-check", ["data", "check", "tests/data/corpus/DS024-L2-two-users.jsonl", "--json", "--rows"]),
     ("job-check", ["job", "check", "jobs/muice.toml", "--json"]),
     ("job-check", ["job", "check", "--offline", "jobs/muice.toml", "jobs/multinode.toml", "--json"]),
     ("job-migrate", ["job", "migrate", "tests/jobs/data/practitioner-3x.sh", "--json"]),
