@@ -8,7 +8,6 @@ A LoRA run is merged by ms-swift itself (`swift export --merge_lora true`, optio
 from __future__ import annotations
 
 import importlib.util
-import shlex
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -89,23 +88,9 @@ def check_base(target: Target, checkpoint: Path) -> None:
 
 
 def _merge(target: Target, dest: Path, quant: str | None, on_line: Callable[[str], None] | None) -> None:
-    from swiftctl.infer.merge import export_argv
-    from swiftctl.infer.plan import runtime_env
-    from swiftctl.launch.process import run
+    from swiftctl.infer.merge import export_argv, run_export
 
-    argv = export_argv(target, dest) + quant_args(quant, target)
-    tail: list[str] = []
-
-    def keep(line: str) -> None:
-        tail.append(line)
-        del tail[:-12]
-        if on_line:
-            on_line(line)
-
-    code = run(argv, env=runtime_env(), echo=False, on_line=keep)
-    if code != 0 or not (dest / "config.json").is_file():
-        raise SwiftctlError(f"swift export failed (exit {code})\n" + "\n".join("  | " + ln for ln in tail[-8:]),
-                            hint=f"run it by hand: {shlex.join(argv)}")
+    run_export(export_argv(target, dest) + quant_args(quant, target), dest, "swift export", on_line)
 
 
 def _copy_full(checkpoint: Path, dest: Path) -> None:

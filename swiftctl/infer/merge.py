@@ -40,23 +40,26 @@ def merge_adapter(target: Target, *, on_line: Callable[[str], None] | None = Non
     if dest.exists():
         raise SwiftctlError(f"{dest} exists but holds no model (config.json missing)",
                             hint=f"remove it and run again: rm -r {shlex.quote(str(dest))}")
-    from swiftctl.launch.process import run
-
     with tempfile.TemporaryDirectory(prefix=f".{dest.name}.", dir=dest.parent) as tmp:
         out = Path(tmp) / "model"
-        argv = export_argv(target, out)
-        tail: list[str] = []
-
-        def keep(line: str) -> None:
-            tail.append(line)
-            del tail[:-12]
-            if on_line:
-                on_line(line)
-
-        code = run(argv, env=runtime_env(), echo=False, on_line=keep)
-        if code != 0 or not (out / "config.json").is_file():
-            raise SwiftctlError(f"merging the LoRA adapter failed (exit {code})\n" +
-                                "\n".join("  | " + ln for ln in tail[-8:]),
-                                hint=f"run it by hand: {shlex.join(argv)}")
+        run_export(export_argv(target, out), out, "merging the LoRA adapter", on_line)
         out.rename(dest)  # complete or absent: never a half-written merged model
     return merged, f"merged {target.adapters.name} into {dest} (swift export --merge_lora true)"
+
+
+def run_export(argv: list[str], out: Path, what: str, on_line: Callable[[str], None] | None = None) -> None:
+    """Run `swift export` (through launch/, with the patch environment); on failure, one error with its last lines."""
+    from swiftctl.launch.process import run
+
+    tail: list[str] = []
+
+    def keep(line: str) -> None:
+        tail.append(line)
+        del tail[:-12]
+        if on_line:
+            on_line(line)
+
+    code = run(argv, env=runtime_env(), echo=False, on_line=keep)
+    if code != 0 or not (out / "config.json").is_file():
+        raise SwiftctlError(f"{what} failed (exit {code})\n" + "\n".join("  | " + ln for ln in tail[-8:]),
+                            hint=f"run it by hand: {shlex.join(argv)}")
