@@ -32,11 +32,11 @@ def plan(
 
     Examples:
 
-      swiftctl plan jobs/muice.toml --gpu "RTX 5090" --config jobs/configs/qwen2-1.5b-instruct.json
+      swiftctl plan jobs/muice.toml --gpu "RTX 5090"
 
       swiftctl plan jobs/demo.toml --gpu-mem 24 --json
 
-      swiftctl plan jobs/muice-lora.toml --gpus 1 --gpu H100 --config jobs/configs/qwen2-1.5b-instruct.json
+      swiftctl plan jobs/muice-lora.toml --gpus 1 --gpu H100
       --data jobs/data/muice-sample.jsonl --tokenizer .fixtures/tiny-qwen2
     """
     from swiftctl.jobs.load import load_job

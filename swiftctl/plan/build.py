@@ -29,20 +29,35 @@ class PlanOptions:
     use_data: bool = True       # count the training files' token lengths (needs a tokenizer.json)
 
 
-def resolve_arch(lj: LoadedJob, config: Path | None) -> tuple[Arch, Path]:
+def builtin_config(model: str) -> Path | None:
+    """swiftctl's copy of a well-known model's config.json (public values), by the model dir's or hub id's last part."""
+    from swiftctl.resources import resource_dir
+
+    path = resource_dir("model_configs") / f"{model.rstrip('/').rsplit('/', 1)[-1].lower()}.json"
+    return path if path.is_file() else None
+
+
+def resolve_arch(lj: LoadedJob, config: Path | None, notes: list[str] | None = None) -> tuple[Arch, Path]:
+    """The architecture from --config, the model dir's config.json, or (when neither is here) a built-in copy."""
     if config is not None:
         return read_config(config), Path(config)
     m = lj.job.model.path
-    if not is_local_model(m):
+    path = lj.local(m) if is_local_model(m) else None
+    if path is not None and (path / "config.json").is_file():
+        return read_config(path), path / "config.json"
+    builtin = builtin_config(m)
+    if builtin is not None:
+        if notes is not None:
+            notes.append(f"no config.json at {path or m}: using swiftctl's built-in config for {builtin.stem} "
+                         "(public values; pass --config to use your own)")
+        return read_config(builtin), builtin
+    if path is None:
         raise UsageError(f"model.path is a hub id ({m}): the plan needs its config.json",
                          location=lj.where("model.path"),
                          hint=f"download only the config (e.g. `huggingface-cli download {m} config.json --local-dir "
                               f"cfg/`, or modelscope) and pass --config cfg/config.json")
-    path = lj.local(m)
-    if not (path / "config.json").is_file():
-        raise UsageError(f"no config.json in {path}", location=lj.where("model.path"),
-                         hint="pass --config PATH/config.json (a copy of the model's config)")
-    return read_config(path), path / "config.json"
+    raise UsageError(f"no config.json in {path}", location=lj.where("model.path"),
+                     hint="pass --config PATH/config.json (a copy of the model's config)")
 
 
 def resolve_gpu(lj: LoadedJob, o: PlanOptions) -> tuple[float | None, float | None, str | None, int | None]:
@@ -87,7 +102,7 @@ def data_lengths(lj: LoadedJob, o: PlanOptions, config_path: Path, notes: list[s
 
 def make_plan(lj: LoadedJob, o: PlanOptions) -> PlanReport:
     notes: list[str] = []
-    arch, config_path = resolve_arch(lj, o.config)
+    arch, config_path = resolve_arch(lj, o.config, notes)
     gpu_mem, tflops, gpu_desc, probed_count = resolve_gpu(lj, o)
     s: Setup = from_job(lj.job, arch, gpus=o.gpus)
     from swiftctl.jobs.lint import rule_gpus

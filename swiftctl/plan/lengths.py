@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from swiftctl.data.formats import to_turns
+from swiftctl.data.preprocess import plan, to_messages
 from swiftctl.data.reader import iter_rows
 from swiftctl.data.report import FileSummary
 
@@ -16,11 +16,13 @@ def token_lengths(paths: list[Path], tokenizer_dir: Path, *, template: str | Non
     counter.report = lambda *args: None
     for path in paths:
         summary = FileSummary(path=str(path), split="train", format=None, bytes=0, rows=0, turns=0, rows_lost=0)
+        columns = None  # the preprocessor is chosen per file from its columns, as ms-swift does (data.preprocess)
         for line, _raw, value, problems in iter_rows(path):
             if value is None or problems:
                 continue
-            fmt, turns, more = to_turns(value, None)
-            counter.add(summary, line, turns if fmt is not None and not more else None)
+            columns = columns or plan(value if isinstance(value, dict) else ())
+            messages, row_system, drop = to_messages(value, columns)
+            counter.add(summary, line, messages if drop is None else None, row_system)
     counter.flush()
     return counter.lengths
 

@@ -17,7 +17,7 @@ from swiftctl.plan.states import model_states
 from swiftctl.plan.timing import padded_tokens
 
 REPO = Path(__file__).resolve().parents[2]
-QWEN2_15B = REPO / "jobs" / "configs" / "qwen2-1.5b-instruct.json"
+QWEN2_15B = REPO / "swiftctl" / "resources" / "model_configs" / "qwen2-1.5b-instruct.json"
 MUICE = ["plan", "jobs/muice.toml", "--gpu", "RTX 5090", "--config", str(QWEN2_15B)]
 
 
@@ -146,3 +146,13 @@ def test_job_check_flags_an_unknown_gpu_name(cli, tmp_path):
     (tmp_path / "j.toml").write_text(text.replace("gpus_per_node = 4\n", "gpus_per_node = 4\ngpu = \"Voodoo 5\"\n"))
     r = cli("job", "check", str(tmp_path / "j.toml"))
     assert "unknown GPU 'Voodoo 5'" in r.stdout
+
+
+def test_muice_plan_without_config_uses_the_builtin_config(cli):
+    # the job's model dir is not on this machine: the plan falls back to swiftctl's copy of its config.json and says so
+    result = cli("plan", str(REPO / "jobs" / "muice.toml"), "--gpu", "RTX 5090", "--json")
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["memory"]["gpu_mem_gib"] == 32 and doc["memory"]["fits"] is False
+    assert any("built-in config for qwen2-1.5b-instruct" in n for n in doc["notes"])
+    assert doc["recommendations"] and doc["recommendations"][0]["fits"] is True

@@ -59,7 +59,7 @@ def test_the_check_catches_a_drifted_field():
     ("train-dry-run", ["train", "jobs/muice.toml", "--dry-run", "--json"]),
     ("train-dry-run", ["train", "jobs/multinode.toml", "--slurm", "--json"]),
     ("runs", ["runs", "--json"]),
-    ("plan", ["plan", "jobs/muice.toml", "--gpu", "RTX 5090", "--config", "jobs/configs/qwen2-1.5b-instruct.json", "--json"]),
+    ("plan", ["plan", "jobs/muice.toml", "--gpu", "RTX 5090", "--json"]),
 ])
 def test_light_outputs_validate(cli, monkeypatch, name, args):
     monkeypatch.chdir(REPO)
