@@ -60,6 +60,20 @@ def test_output_dir_under_a_file(cli, tmp_path):
     _clean(result)
 
 
+def test_output_dir_under_a_file_with_doctor(cli, tmp_path):
+    # doctor names the file in the way instead of suggesting `mkdir -p` on it
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    job = tmp_path / "job.toml"
+    job.write_text(f'[model]\npath = "{REPO / ".fixtures" / "tiny-qwen2"}"\nmodel_type = "qwen2"\ntemplate = "qwen2_5"\n'
+                   f'[data]\ntrain = ["{SAMPLE}"]\nmax_length = 512\n[output]\ndir = "{blocker}/out"\n'
+                   '[resources]\ndevice = "cpu"\ngpus_per_node = 0\n')
+    result = cli("train", str(job))
+    assert result.exit_code == 1
+    assert f"doctor: {blocker} is a file, not a directory" in result.stderr and "mkdir -p" not in result.stderr
+    _clean(result)
+
+
 def test_report_out_is_a_file(cli, tmp_path):
     (tmp_path / "f").write_text("x")
     result = cli("report", str(tmp_path), "--out", str(tmp_path / "f"))

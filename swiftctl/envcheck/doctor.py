@@ -179,6 +179,10 @@ def run_doctor(profile: str | None = None, require: set[str] | frozenset[str] = 
 
 
 def _disk(disk: probe.Disk) -> list[Finding]:
+    if not disk.writable and Path(disk.path).exists() and not Path(disk.path).is_dir():
+        return [Finding("disk.not-a-dir", Severity.ERROR, f"{disk.path} is a file, not a directory",
+                        "checkpoints, logs and reports go under it", "set output.dir (or --output-dir) to a path under "
+                        "a directory", ("train",))]
     if not disk.writable:
         return [Finding("disk.not-writable", Severity.ERROR, f"cannot write outputs under {disk.path}",
                         "checkpoints, logs and reports go there", f"mkdir -p {disk.path} && chmod u+rwx {disk.path}   "
