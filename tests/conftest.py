@@ -25,6 +25,24 @@ class CliResult:
     stderr: str
 
 
+# Set in this process by transformers' TrainingArguments whenever a test builds ms-swift's argument classes in-process
+# (the data oracle, argument-parsing tests). Inherited by a later real training run, TENSORBOARD_LOGGING_DIR sends its
+# TensorBoard events to that test's temp dir instead of the run's runs/ (found when the two-node tracking test lost
+# its events in a full run). Each test starts and ends without them unless the environment had them.
+_LEAKY_ENV = ("TENSORBOARD_LOGGING_DIR",)
+
+
+@pytest.fixture(autouse=True)
+def _no_leaked_training_env():
+    saved = {k: os.environ.get(k) for k in _LEAKY_ENV}
+    yield
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
 @pytest.fixture
 def cli(capsys):
     """Run `swiftctl ARGS` in-process through the real error boundary; returns exit code, stdout, stderr."""

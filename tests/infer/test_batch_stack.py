@@ -15,10 +15,13 @@ SYSTEM = "你是一个名为沐雪的可爱AI女孩子"
 
 def test_cli_batch_infer_on_vllm_writes_rows_atomically(cli, trained_lora_run, tmp_path):
     out = tmp_path / "infer.jsonl"
-    out.write_text('{"old": "row"}\n')  # ms-swift would append to this; swiftctl replaces it
+    out.write_text('{"old": "row"}\n')  # ms-swift would append to this; swiftctl replaces it (with --force)
+    refused = cli("infer", str(trained_lora_run.parent), "--val", str(SAMPLE_VAL), "--out", str(out))
+    assert refused.exit_code == 2 and "already exists" in refused.stderr  # checked before any work
+    assert out.read_text() == '{"old": "row"}\n'
     started = time.monotonic()
     res = cli("infer", str(trained_lora_run.parent), "--val", str(SAMPLE_VAL), "--out", str(out),
-              "--max-new-tokens", "8")
+              "--max-new-tokens", "8", "--force")
     assert res.exit_code == 0, res.stderr[-3000:]
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     expected = [json.loads(line) for line in SAMPLE_VAL.read_text().splitlines() if line.strip()]
