@@ -11,6 +11,7 @@ its StartTime is moved to now, which the test does as root.
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -68,11 +69,20 @@ def _manifest(run: Path) -> dict:
     return json.loads((run / "swiftctl-manifest.json").read_text())
 
 
+def _node_clean(slurm: LocalSlurm) -> bool:
+    """No job step left on the node (no slurmstepd) and the node idle, not completing."""
+    steps = subprocess.run(["pgrep", "-f", "slurmstepd"], capture_output=True, text=True, check=False).stdout.strip()
+    node = slurm.run("scontrol", "show", "node", check=False).stdout
+    return not steps and "State=IDLE" in node and "COMPLETING" not in node
+
+
 def _wait_state(slurm: LocalSlurm, job_id: str, restarts: int, timeout: float = 600) -> dict[str, str]:
     def done() -> dict[str, str] | None:
         """the job to finish its run number `restarts`"""
         state = slurm.job_state(job_id)
-        if state.get("JobState") == "PENDING" and state.get("Restarts") == str(restarts):
+        if state.get("JobState") == "PENDING" and state.get("Restarts") == str(restarts) and _node_clean(slurm):
+            # Slurm holds a requeued job back ~2 min; start it now, but only once the node has finished killing the
+            # previous incarnation (else slurmd refuses the launch: "Job N already killed, do not launch batch job")
             slurm.run("scontrol", "update", f"jobid={job_id}", "StartTime=now", check=False)
         if state.get("JobState") in ("COMPLETED", "FAILED", "CANCELLED", "TIMEOUT") and \
                 state.get("Restarts") == str(restarts):
