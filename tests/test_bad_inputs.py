@@ -47,30 +47,20 @@ def test_doctor_require_empty_is_a_usage_error(cli, value):
     assert result.stderr.startswith("error: --require: --require is empty\n  fix: name what must work")
 
 
-def test_output_dir_under_a_file(cli, tmp_path):
+@pytest.mark.parametrize(("flags", "needle"), [
+    (["--skip-doctor"], "output.dir: cannot create output dir {blocker}/out: Not a directory"),
+    ([], "doctor: {blocker} is a file, not a directory"),  # doctor names the file in the way, no `mkdir -p` on it
+])
+def test_output_dir_under_a_file(cli, tmp_path, flags, needle):
     blocker = tmp_path / "file"
     blocker.write_text("x")
     job = tmp_path / "job.toml"
     job.write_text(f'[model]\npath = "{REPO / ".fixtures" / "tiny-qwen2"}"\nmodel_type = "qwen2"\ntemplate = "qwen2_5"\n'
                    f'[data]\ntrain = ["{SAMPLE}"]\nmax_length = 512\n[output]\ndir = "{blocker}/out"\n'
                    '[resources]\ndevice = "cpu"\ngpus_per_node = 0\n')
-    result = cli("train", str(job), "--skip-doctor")
+    result = cli("train", str(job), *flags)
     assert result.exit_code == 1
-    assert f"output.dir: cannot create output dir {blocker}/out: Not a directory" in result.stderr
-    _clean(result)
-
-
-def test_output_dir_under_a_file_with_doctor(cli, tmp_path):
-    # doctor names the file in the way instead of suggesting `mkdir -p` on it
-    blocker = tmp_path / "file"
-    blocker.write_text("x")
-    job = tmp_path / "job.toml"
-    job.write_text(f'[model]\npath = "{REPO / ".fixtures" / "tiny-qwen2"}"\nmodel_type = "qwen2"\ntemplate = "qwen2_5"\n'
-                   f'[data]\ntrain = ["{SAMPLE}"]\nmax_length = 512\n[output]\ndir = "{blocker}/out"\n'
-                   '[resources]\ndevice = "cpu"\ngpus_per_node = 0\n')
-    result = cli("train", str(job))
-    assert result.exit_code == 1
-    assert f"doctor: {blocker} is a file, not a directory" in result.stderr and "mkdir -p" not in result.stderr
+    assert needle.format(blocker=blocker) in result.stderr and "mkdir -p" not in result.stderr
     _clean(result)
 
 
