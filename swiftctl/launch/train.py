@@ -19,6 +19,7 @@ from pathlib import Path
 from swiftctl.errors import SwiftctlError
 from swiftctl.jobs.compile import LaunchPlan
 from swiftctl.jobs.load import LoadedJob, is_local_dataset
+from swiftctl.jobs.stages import stage_env
 from swiftctl.launch import manifest as mf
 from swiftctl.launch import rendezvous as rdv
 from swiftctl.runs.resume import check_output_dir, versioned_runs, with_resume
@@ -90,7 +91,8 @@ def _run(lj: LoadedJob, plan: LaunchPlan, swift: str, ckpt: Path | None, joined:
         output_dir=str(out), log=str(log), node_rank=plan.node_rank, nnodes=plan.nnodes,
         nproc_per_node=plan.nproc_per_node, resumed_from=str(ckpt) if ckpt else None,
         patches=[p for p in plan.env.get("SWIFTCTL_PATCHES", "").split(",") if p],
-        patch_env=sorted(k for k in plan.env if k not in _PLAN_KEYS and k not in lj.job.resources.env),
+        patch_env=sorted(k for k in plan.env if k not in _PLAN_KEYS and k not in lj.job.resources.env
+                         and k not in stage_env(lj)),
         datasets=mf.dataset_records([lj.local(e.split("#", 1)[0]) for e in [*lj.job.data.train, *lj.job.data.val]
                                      if is_local_dataset(e)]),
         git=mf.git_state(lj.path.resolve().parent),

@@ -69,6 +69,8 @@ def test_grpo_logs_the_persona_reward(grpo_run):
     assert all(isinstance(r["rewards/SwiftctlPersona/mean"], float) for r in rows)
     manifest = _manifest(run)
     assert manifest["status"] == "succeeded" and "--external_plugins" in manifest["command"]["argv"]
+    # the persona plugin's variables are the stage's, not patches'
+    assert not [k for k in manifest["patch_env"] if k.startswith("SWIFTCTL_PERSONA_")], manifest["patch_env"]
 
 
 @pytest.mark.parametrize(("which", "keys"), [("dpo", {"rewards/margins", "rewards/accuracies"}),
