@@ -7,9 +7,12 @@ converts: the output is written to a temp file and renamed at the end; IN is nev
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 import orjson
 
@@ -67,22 +70,29 @@ def convert_file(src: Path, dst: Path, *, to: str = "messages", fill_name: str |
         spec.schema(fmt)
     fills = {k: v for k, v in (("{{NAME}}", fill_name), ("{{AUTHOR}}", fill_author)) if v is not None}
     result = ConvertResult(src, dst, 0)
+    with output_file(dst, force) as out:
+        for conv in iter_conversations(src, fmt):
+            result.rows += 1
+            result.formats[conv.format] = result.formats.get(conv.format, 0) + 1
+            messages = _with_message_extras(conv)
+            for message in messages:
+                message["content"] = _fill(message["content"], fills, result)
+            result.placeholders_left += any(_PLACEHOLDER.search(m["content"]) for m in messages)
+            out.write(orjson.dumps({"messages": messages, **conv.extra}) + b"\n")
+    return result
+
+
+@contextlib.contextmanager
+def output_file(dst: Path, force: bool) -> Iterator[IO[bytes]]:
+    """OUT written atomically: a failure while converting leaves no file (and says so); OUT appearing meanwhile is refused."""
     try:
         with atomic_open(dst, "wb", encoding=None, overwrite=force) as out:
-            for conv in iter_conversations(src, fmt):
-                result.rows += 1
-                result.formats[conv.format] = result.formats.get(conv.format, 0) + 1
-                messages = _with_message_extras(conv)
-                for message in messages:
-                    message["content"] = _fill(message["content"], fills, result)
-                result.placeholders_left += any(_PLACEHOLDER.search(m["content"]) for m in messages)
-                out.write(orjson.dumps({"messages": messages, **conv.extra}) + b"\n")
+            yield out
     except FileExistsError as exc:
         raise UsageError("OUT already exists", location=str(dst), hint="choose another OUT or pass --force") from exc
     except SwiftctlError as exc:
         exc.message = f"{exc.message}; nothing was written to {dst}"
         raise
-    return result
 
 
 def _with_message_extras(conv: Conversation) -> list[dict]:

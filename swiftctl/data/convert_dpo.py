@@ -17,11 +17,10 @@ from pathlib import Path
 
 import orjson
 
-from swiftctl.data.convert import ConvertResult, _check_paths, _with_message_extras
+from swiftctl.data.convert import ConvertResult, _check_paths, _with_message_extras, output_file
 from swiftctl.data.formats import iter_conversations
 from swiftctl.data.reader import iter_rows
 from swiftctl.errors import SwiftctlError, UsageError
-from swiftctl.fsutil import atomic_open
 
 
 def _rejected_rows(path: Path) -> Iterator[tuple[int, str]]:
@@ -92,18 +91,12 @@ def convert_to_dpo(src: Path, dst: Path, *, rejected: Path | None = None, baseli
     pairs = _pairs_from_sft(src, Path(rejected)) if rejected is not None else _pairs_from_eval(src, all_prompts)
     source = "sft + rejected" if rejected is not None else "eval baseline"
     result = ConvertResult(src, dst, 0)
-    try:
-        with atomic_open(dst, "wb", encoding=None, overwrite=force) as out:
-            for row, answer in pairs:
-                if answer == row["messages"][-1]["content"]:
-                    result.formats["skipped: rejected = chosen"] = result.formats.get("skipped: rejected = chosen", 0) + 1
-                    continue
-                result.rows += 1
-                result.formats[source] = result.formats.get(source, 0) + 1
-                out.write(orjson.dumps({**row, "rejected_response": answer}) + b"\n")
-    except FileExistsError as exc:
-        raise UsageError("OUT already exists", location=str(dst), hint="choose another OUT or pass --force") from exc
-    except SwiftctlError as exc:
-        exc.message = f"{exc.message}; nothing was written to {dst}"
-        raise
+    with output_file(dst, force) as out:
+        for row, answer in pairs:
+            if answer == row["messages"][-1]["content"]:
+                result.formats["skipped: rejected = chosen"] = result.formats.get("skipped: rejected = chosen", 0) + 1
+                continue
+            result.rows += 1
+            result.formats[source] = result.formats.get(source, 0) + 1
+            out.write(orjson.dumps({**row, "rejected_response": answer}) + b"\n")
     return result
