@@ -28,6 +28,7 @@ from swiftctl.errors import ErrorGroup, UsageError
 
 _LINE_BITS = 40
 _LINE_MASK = (1 << _LINE_BITS) - 1
+_GROUP = 32  # clean lines checked at once (``_group``)
 
 
 def _escape_free(data: bytes) -> bool:
@@ -202,13 +203,13 @@ class _Checker:
     def _stream(self, summary: FileSummary, batches, overlap: bool) -> int:
         """The rows of ``batches`` (``iter_lines``): the fast path once the file's format is known, else the rules.
         Returns the number of lines."""
-        seen_first, loads, slow, keys = self.seen.setdefault, orjson.loads, self._slow, self.keys
+        slow = self._slow
         fast = self._fast(summary)  # the fast path of the file's format, once a row has set it (never with tokens)
         packed = self.index << _LINE_BITS  # file index << 40 | line: the value duplicate detection keeps
         turns = 0
         for chunk, lines in batches:
             rows = enumerate(lines, packed + 1)
-            packed += len(lines)
+            fresh, packed = fast is not None, packed + len(lines)
             if fast is None:
                 for line, raw in rows:
                     if self.plan is None:
@@ -219,24 +220,59 @@ class _Checker:
                         break
                 else:
                     continue
-            clean = _escape_free(chunk) and _escape_free(lines[0])
-            for line, raw in rows:
-                raw = raw.strip()
-                try:
-                    value = loads(raw)
-                    quick = fast(value)
-                except orjson.JSONDecodeError:
-                    quick = -1
-                if quick >= 0 and (clean or _escape_free(raw) or not suspect(raw)) and (
-                        seen_first(digest(raw), line) is line):  # a new row: stored, not a duplicate
-                    turns += quick
-                    if not value.keys() <= keys:  # ms-swift's columns: every row's keys
-                        keys.update(value)
-                    continue
-                slow(summary, line, raw, overlap)
+            clean = (_escape_free(chunk) and _escape_free(lines[0])) or not (suspect(chunk) or suspect(lines[0]))
+            if clean and fresh:
+                start = packed + 1 - len(lines)
+                for i in range(0, len(lines), _GROUP):
+                    turns += self._group(summary, lines[i:i + _GROUP], start + i, fast, overlap)
+            else:
+                turns += self._rows(summary, rows, fast, clean, overlap)
         summary.rows += (packed & _LINE_MASK) - self.slow_lines  # fast rows are never blank
         summary.turns += turns
         return packed & _LINE_MASK
+
+    def _rows(self, summary: FileSummary, rows, fast, clean: bool, overlap: bool) -> int:
+        """``(line, raw)`` one by one: the fast path, else the full rules. Returns the fast rows' assistant turns."""
+        seen_first, loads, slow, keys = self.seen.setdefault, orjson.loads, self._slow, self.keys
+        turns = 0
+        for line, raw in rows:
+            raw = raw.strip()
+            try:
+                value = loads(raw)
+                quick = fast(value)
+            except orjson.JSONDecodeError:
+                quick = -1
+            if quick >= 0 and (clean or _escape_free(raw) or not suspect(raw)) and (
+                    seen_first(digest(raw), line) is line):  # a new row: stored, not a duplicate
+                turns += quick
+                if not value.keys() <= keys:  # ms-swift's columns: every row's keys
+                    keys.update(value)
+                continue
+            slow(summary, line, raw, overlap)
+        return turns
+
+    def _group(self, summary: FileSummary, lines: list[bytes], start: int, fast, overlap: bool) -> int:
+        """A few clean lines at once (C-level maps; ``_rows`` decides the same, row by row, at more cost)."""
+        try:
+            values = list(map(orjson.loads, lines))  # orjson skips the whitespace that strip() removes
+        except orjson.JSONDecodeError:
+            return self._rows(summary, enumerate(lines, start), fast, True, overlap)
+        quicks = list(map(fast, values))
+        keys = list(map(digest, map(bytes.strip, lines)))
+        group = dict(zip(keys, range(start, start + len(lines)), strict=True))
+        if min(quicks) >= 0 and len(group) == len(lines) and group.keys().isdisjoint(self.seen.keys()):
+            self.seen.update(group)  # all new rows on the fast path: stored
+            self.keys.update(*values)
+            return sum(quicks)
+        seen_first, turns = self.seen.setdefault, 0
+        for line, raw, value, quick, key in zip(range(start, start + len(lines)), lines, values, quicks, keys,
+                                                strict=True):
+            if quick >= 0 and seen_first(key, line) is line:
+                turns += quick
+                self.keys.update(value)
+                continue
+            self._slow(summary, line, raw, overlap)
+        return turns
 
     def _fast(self, summary: FileSummary):
         if summary.format is None or self.counter is not None or self.rows is not None or not self._fast_ok(

@@ -153,7 +153,7 @@ def _merge(checker: _Checker, summary: FileSummary, part: Part, base: int, liste
     seen, path, strict = checker.seen, summary.path, checker.strict
     off = checker.index << _LINE_BITS | base
     cross = []  # first occurrences here that an earlier range or file already holds: (line, mark index)
-    if part.firsts.keys().isdisjoint(seen):
+    if part.firsts.keys().isdisjoint(seen.keys()):
         seen.update(zip(part.firsts.keys(), map(off.__add__, part.firsts.values()), strict=True))
     else:
         for key, line in part.firsts.items():

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from swiftctl.data import parallel
+from swiftctl.data import check, parallel, reader
 from swiftctl.data.check import check_files
 
 
@@ -55,6 +55,8 @@ def _report(paths, val, jobs: int, per_row: bool) -> dict:
        suffix=st.sampled_from([".jsonl", ".json"]), per_row=st.booleans())
 def test_jobs_report_equals_one_job(tmp_path, monkeypatch, train, val, bom, crlf, trailing, suffix, per_row):
     monkeypatch.setattr(parallel, "RANGE_MIN", 40)  # split even these small files into many ranges
+    monkeypatch.setattr(reader, "CHUNK", 97)  # --jobs 1: many batches, checked in groups of 3 (check._group)
+    monkeypatch.setattr(check, "_GROUP", 3)
     split = []
     monkeypatch.setattr(parallel, "_prescan", lambda *a, _f=parallel._prescan: split.append(_f(*a)) or split[-1])
     a, b = tmp_path / f"train{suffix}", tmp_path / f"val{suffix}"
@@ -62,6 +64,8 @@ def test_jobs_report_equals_one_job(tmp_path, monkeypatch, train, val, bom, crlf
     _write(b, val + train[:3], False, crlf, True)  # rows also in training: DS041 across files and ranges
     one = _report([a], [b], 1, per_row)
     assert not split  # --jobs 1: in-process
+    full = _report([a], [b], 1, not per_row)  # --rows turns the fast path off: the full rules find the same
+    assert {**full, "rows": None} == {**one, "rows": None}
     for jobs in (2, 3):
         assert _report([a], [b], jobs, per_row) == one, jobs
 
