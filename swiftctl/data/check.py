@@ -257,17 +257,23 @@ class _Checker:
             values = list(map(orjson.loads, lines))  # orjson skips the whitespace that strip() removes
         except orjson.JSONDecodeError:
             return self._rows(summary, enumerate(lines, start), fast, True, overlap)
-        quicks = list(map(fast, values))
-        keys = list(map(digest, map(bytes.strip, lines)))
-        group = dict(zip(keys, range(start, start + len(lines)), strict=True))
-        if min(quicks) >= 0 and len(group) == len(lines) and group.keys().isdisjoint(self.seen.keys()):
-            self.seen.update(group)  # all new rows on the fast path: stored
+        quicks, lines_at = list(map(fast, values)), range(start, start + len(lines))
+        if min(quicks) >= 0:  # all on the fast path: stored (one dict access per row); the repeated ones go slow
+            mine = list(lines_at)
+            firsts = list(map(self.seen.setdefault, map(digest, map(bytes.strip, lines)), mine))
             self.keys.update(*values)
-            return sum(quicks)
+            if firsts == mine:
+                return sum(quicks)
+            turns = 0
+            for line, raw, quick, first in zip(mine, lines, quicks, firsts, strict=True):
+                if first == line:
+                    turns += quick
+                else:
+                    self._slow(summary, line, raw, overlap)
+            return turns
         seen_first, turns = self.seen.setdefault, 0
-        for line, raw, value, quick, key in zip(range(start, start + len(lines)), lines, values, quicks, keys,
-                                                strict=True):
-            if quick >= 0 and seen_first(key, line) is line:
+        for line, raw, value, quick in zip(lines_at, lines, values, quicks, strict=True):
+            if quick >= 0 and seen_first(digest(raw.strip()), line) is line:
                 turns += quick
                 self.keys.update(value)
                 continue

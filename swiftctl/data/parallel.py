@@ -20,6 +20,7 @@ file order, adding each range's first line number. What needs the whole file sta
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
@@ -65,7 +66,7 @@ class Part:
     rows_lost: int
     counts: dict[str, int]  # every finding, per code
     problems: list[tuple[int, str | None, Any]]  # (line, code, detail); code None: a duplicate's mark (hash, first)
-    firsts: dict[int, int]  # row hash -> line of its first occurrence in the range, in line order
+    firsts: tuple[array, array]  # (row hash, line of its first occurrence in the range), in line order
     keys: set[str]
     results: list[tuple[int, bool]] | None  # --rows: (line, lost)
 
@@ -103,8 +104,9 @@ def check_range(task: tuple) -> Part:
     checker.files, checker.plan = [summary], forced
     lines = checker._stream(summary, iter_lines(Path(path), None, start, end), False)
     results = None if checker.rows is None else [(r.line, r.lost) for r in checker.rows]
+    firsts = array("Q", checker.seen.keys()), array("Q", checker.seen.values())
     return Part(lines, summary.rows, summary.turns, summary.rows_lost, summary.problem_counts,
-                checker.problems, checker.seen, checker.keys, results)
+                checker.problems, firsts, checker.keys, results)
 
 
 def _prescan(checker: _Checker, path: Path, limit: int) -> tuple[Plan, str] | None:
@@ -152,13 +154,10 @@ def _merge(checker: _Checker, summary: FileSummary, part: Part, base: int, liste
            overlap: bool) -> None:
     seen, path, strict = checker.seen, summary.path, checker.strict
     off = checker.index << _LINE_BITS | base
-    cross = []  # first occurrences here that an earlier range or file already holds: (line, mark index)
-    if part.firsts.keys().isdisjoint(seen.keys()):
-        seen.update(zip(part.firsts.keys(), map(off.__add__, part.firsts.values()), strict=True))
-    else:
-        for key, line in part.firsts.items():
-            if seen.setdefault(key, off + line) != off + line:
-                cross.append((line, key))
+    keys, lines = part.firsts
+    mine = list(map(off.__add__, lines))
+    got = list(map(seen.setdefault, keys, mine))  # first occurrences here that an earlier range or file holds:
+    cross = [] if got == mine else [(m - off, k) for k, m, g in zip(keys, mine, got, strict=True) if g != m]
     events = []  # (line, index in part.problems or -1, first occurrence): duplicates, in line order
     marked = set()
     for i, (line, code, detail) in enumerate(part.problems):
