@@ -32,15 +32,16 @@ import os, resource, sys, threading, time
 from swiftctl.data.check import check_files
 jobs, peak, done = int(sys.argv[2]), [0], threading.Event()
 def tree_rss():  # kB: this process and every descendant (the forkserver and its workers)
+    kids, rss = {}, {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            stat = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+            kids.setdefault(int(stat[1]), []).append(int(pid)); rss[int(pid)] = int(stat[21]) * 4
+        except (OSError, IndexError):
+            pass
     todo, total = [os.getpid()], 0
     while todo:
-        pid = todo.pop()
-        try:
-            total += int(open(f"/proc/{pid}/statm").read().split()[1]) * 4
-            for task in os.listdir(f"/proc/{pid}/task"):
-                todo += map(int, open(f"/proc/{pid}/task/{task}/children").read().split())
-        except OSError:
-            pass
+        pid = todo.pop(); total += rss.get(pid, 0); todo += kids.get(pid, [])
     return total
 def sample():
     while not done.wait(0.05):
