@@ -4,8 +4,9 @@ Structural checks never import transformers (only orjson); token checks load the
 ``tokenizers`` library and render rows with the job's chat template (see ``swiftctl.data.tokens``).
 Memory: constant per row; duplicate detection keeps one 64-bit hash and one int per distinct row.
 Speed: lines are read in 1 MiB chunks; a clean messages/ShareGPT row takes the fast path (``fastpath``: one
-``orjson.loads``, one pass over its turns, a few byte searches, one xxh3 hash); any other row (or any row when
-counting tokens) goes through the full rules in ``_Checker._row``, which report exactly what they always did.
+``orjson.loads``, one pass over its turns, a few byte searches, one xxh3 hash), 32 lines at a time through C-level
+maps (``_group``); any other row (or any row when counting tokens) goes through the full rules in ``_Checker._row``,
+which report exactly what they always did. ``jobs`` > 1 splits big JSON Lines files over processes (``parallel``).
 """
 
 from __future__ import annotations
