@@ -4,8 +4,9 @@ Structural checks never import transformers (only orjson); token checks load the
 ``tokenizers`` library and render rows with the job's chat template (see ``swiftctl.data.tokens``).
 Memory: constant per row; duplicate detection keeps one 64-bit hash and one int per distinct row.
 Speed: lines are read in 1 MiB chunks; a clean messages/ShareGPT row takes the fast path (``fastpath``: one
-``orjson.loads``, one pass over its turns, a few byte searches, one xxh3 hash); any other row (or any row when
-counting tokens) goes through the full rules in ``_Checker._row``, which report exactly what they always did.
+``orjson.loads``, one pass over its turns, a few byte searches, one xxh3 hash), 32 lines at a time through C-level
+maps (``_group``); any other row (or any row when counting tokens) goes through the full rules in ``_Checker._row``,
+which report exactly what they always did. ``jobs`` > 1 splits big JSON Lines files over processes (``parallel``).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from swiftctl.errors import ErrorGroup, UsageError
 
 _LINE_BITS = 40
 _LINE_MASK = (1 << _LINE_BITS) - 1
+_GROUP = 32  # clean lines checked at once (``_group``)
 
 
 def _escape_free(data: bytes) -> bool:
@@ -54,8 +56,10 @@ def _validate_paths(paths: Sequence[Path]) -> None:
 
 
 class _Checker:
-    def __init__(self, fmt: str | None, strict: bool, counter, progress: Progress | None, per_row: bool = False) -> None:
-        self.fmt, self.strict, self.counter, self.progress = fmt, strict, counter, progress
+    def __init__(self, fmt: str | None, strict: bool, counter, progress: Progress | None, per_row: bool = False,
+                 jobs: int = 1) -> None:
+        self.fmt, self.strict, self.counter, self.progress, self.jobs = fmt, strict, counter, progress, jobs
+        self.many = False  # checking the objects of one line that holds several
         self.rows: list[RowResult] | None = [] if per_row else None
         self.problems: list[Problem] = []
         self.seen: dict[int, int] = {}  # xxh3 64-bit hash of the stripped raw row -> file index << 40 | line
@@ -78,8 +82,12 @@ class _Checker:
                 report(summary, line, code, detail)
             return
         if isinstance(value, Many):  # several objects on one line: pyarrow reads each as a row
-            for one in value:
-                self._row(summary, line, raw, one, list(problems), overlap)
+            self.many = True
+            try:
+                for one in value:
+                    self._row(summary, line, raw, one, list(problems), overlap)
+            finally:
+                self.many = False
             return
         summary.rows += 1
         turns = []
@@ -102,14 +110,9 @@ class _Checker:
             if suspect(raw):
                 problems += check_text(turns)
             summary.turns += sum(1 for t in turns if t[0] == "assistant")
-            key = digest(raw)
-            first = self.seen.get(key)
-            if first is None:
-                self.seen[key] = self.index << _LINE_BITS | line
-            else:
-                where = f"{self.files[first >> _LINE_BITS].path}:{first & _LINE_MASK}"
-                train = overlap and (first >> _LINE_BITS) < self.train_files
-                problems.append(("DS041", f"same row as {where}") if train else ("DS040", f"same row as {where}"))
+            same = self._duplicate(digest(raw), line, overlap, bool(problems) or drop is not None)
+            if same is not None:
+                problems.append(same)
             if drop is not None and drop[0] not in {code for code, _ in problems}:
                 problems.append(drop)
         else:
@@ -122,6 +125,19 @@ class _Checker:
         elif self.rows is not None:
             self.rows.append(RowResult(summary.path, line, lost))
         summary.rows_lost += lost
+
+    def _duplicate(self, key: int, line: int, overlap: bool, crowded: bool) -> tuple | None:
+        """DS040/DS041 when the row (hash ``key``) was seen before, in this file or an earlier one."""
+        first = self.seen.get(key)
+        if first is None:
+            self.seen[key] = self.index << _LINE_BITS | line
+            return None
+        return self.same_row(first, overlap)
+
+    def same_row(self, first: int, overlap: bool) -> tuple[str, str]:
+        where = f"{self.files[first >> _LINE_BITS].path}:{first & _LINE_MASK}"
+        train = overlap and (first >> _LINE_BITS) < self.train_files
+        return ("DS041", f"same row as {where}") if train else ("DS040", f"same row as {where}")
 
     def _slow(self, summary: FileSummary, packed: int, raw: bytes, overlap: bool) -> None:
         self.slow_lines += 1
@@ -148,6 +164,7 @@ class _Checker:
     def _file_fate(self, summary: FileSummary) -> None:
         """A problem that makes pyarrow/HF reject the file loses every row of it (the whole job stops)."""
         rules = spec.rules()
+        summary.problem_counts = dict(sorted(summary.problem_counts.items()))  # the same whatever --jobs
         if any(n and rules[code].ms_swift == "crash" for code, n in summary.problem_counts.items()):
             summary.rows_lost = summary.rows
             if self.rows is not None:
@@ -176,40 +193,99 @@ class _Checker:
         except filetypes.FileRejected as exc:
             self._report(summary, exc.line, exc.code, exc.detail)
             return
-        seen_first, loads, slow = self.seen.setdefault, orjson.loads, self._slow
-        fast = None  # the fast path of the file's format, once a row has set the format (never with tokens)
-        packed = index << _LINE_BITS  # file index << 40 | line: the value duplicate detection keeps
+        if self.jobs > 1 and self.counter is None and not summary.problem_counts:
+            from swiftctl.data.parallel import check_in_ranges
+
+            if check_in_ranges(self, summary, path, overlap):
+                return self._end_file(summary)
+        self._stream(summary, iter_lines(path, self.progress), overlap)
+        self._end_file(summary)
+
+    def _stream(self, summary: FileSummary, batches, overlap: bool) -> int:
+        """The rows of ``batches`` (``iter_lines``): the fast path once the file's format is known, else the rules.
+        Returns the number of lines."""
+        slow = self._slow
+        fast = self._fast(summary)  # the fast path of the file's format, once a row has set it (never with tokens)
+        packed = self.index << _LINE_BITS  # file index << 40 | line: the value duplicate detection keeps
         turns = 0
-        for chunk, lines in iter_lines(path, self.progress):
+        for chunk, lines in batches:
             rows = enumerate(lines, packed + 1)
-            packed += len(lines)
+            fresh, packed = fast is not None, packed + len(lines)
             if fast is None:
                 for line, raw in rows:
                     if self.plan is None:
                         self._first_plan(raw)
                     slow(summary, line, raw, overlap)
-                    if summary.format is not None and self.counter is None and self.rows is None and (
-                            self._fast_ok(summary.format)):
-                        fast = FAST.get(summary.format)
-                        if fast is not None:
-                            break
+                    fast = self._fast(summary)
+                    if fast is not None:
+                        break
                 else:
                     continue
-            clean = _escape_free(chunk) and _escape_free(lines[0])
-            for line, raw in rows:
-                raw = raw.strip()
-                try:
-                    quick = fast(loads(raw))
-                except orjson.JSONDecodeError:
-                    quick = -1
-                if quick >= 0 and (clean or _escape_free(raw) or not suspect(raw)) and (
-                        seen_first(digest(raw), line) is line):  # a new row: stored, not a duplicate
-                    turns += quick
-                    continue
-                slow(summary, line, raw, overlap)
+            clean = (_escape_free(chunk) and _escape_free(lines[0])) or not (suspect(chunk) or suspect(lines[0]))
+            if clean and fresh:
+                start = packed + 1 - len(lines)
+                for i in range(0, len(lines), _GROUP):
+                    turns += self._group(summary, lines[i:i + _GROUP], start + i, fast, overlap)
+            else:
+                turns += self._rows(summary, rows, fast, clean, overlap)
         summary.rows += (packed & _LINE_MASK) - self.slow_lines  # fast rows are never blank
         summary.turns += turns
-        self._end_file(summary)
+        return packed & _LINE_MASK
+
+    def _rows(self, summary: FileSummary, rows, fast, clean: bool, overlap: bool) -> int:
+        """``(line, raw)`` one by one: the fast path, else the full rules. Returns the fast rows' assistant turns."""
+        seen_first, loads, slow, keys = self.seen.setdefault, orjson.loads, self._slow, self.keys
+        turns = 0
+        for line, raw in rows:
+            raw = raw.strip()
+            try:
+                value = loads(raw)
+                quick = fast(value)
+            except orjson.JSONDecodeError:
+                quick = -1
+            if quick >= 0 and (clean or _escape_free(raw) or not suspect(raw)) and (
+                    seen_first(digest(raw), line) is line):  # a new row: stored, not a duplicate
+                turns += quick
+                if not value.keys() <= keys:  # ms-swift's columns: every row's keys
+                    keys.update(value)
+                continue
+            slow(summary, line, raw, overlap)
+        return turns
+
+    def _group(self, summary: FileSummary, lines: list[bytes], start: int, fast, overlap: bool) -> int:
+        """A few clean lines at once (C-level maps; ``_rows`` decides the same, row by row, at more cost)."""
+        try:
+            values = list(map(orjson.loads, lines))  # orjson skips the whitespace that strip() removes
+        except orjson.JSONDecodeError:
+            return self._rows(summary, enumerate(lines, start), fast, True, overlap)
+        quicks, lines_at = list(map(fast, values)), range(start, start + len(lines))
+        if min(quicks) >= 0:  # all on the fast path: stored (one dict access per row); the repeated ones go slow
+            mine = list(lines_at)
+            firsts = list(map(self.seen.setdefault, map(digest, map(bytes.strip, lines)), mine))
+            self.keys.update(*values)
+            if firsts == mine:
+                return sum(quicks)
+            turns = 0
+            for line, raw, quick, first in zip(mine, lines, quicks, firsts, strict=True):
+                if first == line:
+                    turns += quick
+                else:
+                    self._slow(summary, line, raw, overlap)
+            return turns
+        seen_first, turns = self.seen.setdefault, 0
+        for line, raw, value, quick in zip(lines_at, lines, values, quicks, strict=True):
+            if quick >= 0 and seen_first(digest(raw.strip()), line) is line:
+                turns += quick
+                self.keys.update(value)
+                continue
+            self._slow(summary, line, raw, overlap)
+        return turns
+
+    def _fast(self, summary: FileSummary):
+        if summary.format is None or self.counter is not None or self.rows is not None or not self._fast_ok(
+                summary.format):
+            return None
+        return FAST.get(summary.format)
 
     def _fast_ok(self, fmt: str) -> bool:
         """The fast path reads the column ms-swift reads: ``messages``, or ``conversation`` renamed to it."""
@@ -237,11 +313,12 @@ class _Checker:
 def check_files(paths: Sequence[Path], *, fmt: str | None = None, val_paths: Sequence[Path] = (),
                 model_dir: Path | None = None, template: str | None = None, max_length: int | None = None,
                 system: str | None = None, strict: bool = False, progress: Progress | None = None,
-                per_row: bool = False) -> CheckReport:
+                per_row: bool = False, jobs: int = 1) -> CheckReport:
     """Check training files (and validation files for overlap); with ``model_dir`` also count tokens.
 
     A path that does not exist or is a directory raises UsageError (exit 2) before anything is read; an empty
-    file is finding DS001. ``progress(path, bytes_done, bytes_total)`` is called while streaming.
+    file is finding DS001. ``progress(path, bytes_done, bytes_total)`` is called while streaming. ``jobs`` > 1
+    checks big JSON Lines files in byte ranges in that many processes (``parallel``; the report is the same).
     """
     paths, val_paths = [Path(p) for p in paths], [Path(p) for p in val_paths]
     if fmt is not None:
@@ -252,7 +329,7 @@ def check_files(paths: Sequence[Path], *, fmt: str | None = None, val_paths: Seq
         from swiftctl.data.tokens import TokenCounter
 
         counter = TokenCounter(Path(model_dir), template=template, system=system, max_length=max_length)
-    checker = _Checker(fmt, strict, counter, progress, per_row)
+    checker = _Checker(fmt, strict, counter, progress, per_row, jobs)
     if counter is not None:
         counter.report, counter.rows = checker._report, checker.rows
     for index, path in enumerate([*paths, *val_paths]):

@@ -35,25 +35,31 @@ def _diagnose(raw: bytes, err: Exception) -> RowProblem:
     return "DS004", f"invalid JSON: {str(err).split(': line')[0]}"
 
 
-def iter_lines(path: Path, progress: Progress | None = None) -> Iterator[tuple[bytes, list[bytes]]]:
+def iter_lines(path: Path, progress: Progress | None = None, start: int = 0,
+               end: int | None = None) -> Iterator[tuple[bytes, list[bytes]]]:
     """``(chunk, lines)``: the file's lines (split on ``\\n``, without it, not stripped), about ``CHUNK`` bytes at a time.
 
     ``chunk`` holds every byte of ``lines`` but the start of ``lines[0]`` (carried over from the previous chunk), so
     a byte search over ``chunk`` and ``lines[0]`` covers the batch. Lines are numbered from 1 across batches,
     exactly as ``for line in open(path, "rb")`` numbers them. ``progress`` is called after each batch has been
-    consumed, and once at the end with ``(total, total)``.
+    consumed, and once at the end with ``(total, total)``. ``start``/``end``: only the bytes ``[start, end)`` of a
+    plain (not gzip) file, ``start`` at a line start (``data check --jobs``: one byte range of the file).
     """
     total = path.stat().st_size
     done = 0
     tail = b""
     with open(path, "rb") as probe:
         zipped = probe.read(2) == b"\x1f\x8b"  # HF's json builder decompresses a gzip file whatever its name
+    left = total if end is None else end - start
     with (gzip.open(path, "rb") if zipped else open(path, "rb", buffering=0)) as handle:
+        if start:
+            handle.seek(start)
         while True:
-            chunk = handle.read(CHUNK)
+            chunk = handle.read(CHUNK if end is None else min(CHUNK, left))
             if not chunk:
                 break
             done += len(chunk)
+            left -= len(chunk)
             lines = chunk.split(b"\n")
             if tail:
                 lines[0] = tail + lines[0]

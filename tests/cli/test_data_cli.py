@@ -88,3 +88,19 @@ def test_preview_row_past_the_end_is_exit_2(cli, tiny_model):
     result = cli("data", "preview", str(SAMPLE), "--row", "99", "--model", str(tiny_model))
     assert result.exit_code == 2
     assert result.stderr == f"error: {SAMPLE}: there is no row 99\n  fix: pass --row with a line number of the file\n"
+
+
+def test_check_jobs_same_json_and_bad_jobs_is_exit_2(cli, tmp_path, monkeypatch):
+    from swiftctl.data import parallel
+
+    monkeypatch.setattr(parallel, "RANGE_MIN", 256)  # split the small file
+    path = tmp_path / "train.jsonl"
+    rows = [{"messages": [{"role": "user", "content": f"问题 {i % 9}"}, {"role": "assistant", "content": "答"}]}
+            for i in range(40)]
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows) + "{broken\n", encoding="utf-8")
+    one, two = (cli("data", "check", str(path), "--json", "--jobs", jobs) for jobs in ("1", "2"))
+    assert one.exit_code == two.exit_code == 1
+    assert json.loads(one.stdout)["problems"][0]["line"] == 10 and one.stdout == two.stdout
+    for bad in ("0", "-2"):
+        result = cli("data", "check", str(path), "--jobs", bad)
+        assert result.exit_code == 2 and "--jobs" in result.stderr
