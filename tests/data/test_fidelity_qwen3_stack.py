@@ -19,6 +19,7 @@ pytestmark = [pytest.mark.stack, pytest.mark.slow]
 
 SUBSET = ("messages", "double-assistant", "ends-with-user", "messages-row-system", "loss-false", "empty-content",
           "tools", "tool-turns", "tool-then-chat", "tools-several", "think-blocks")
+SMALL = ("ends-with-user", "empty-content", "tool-turns", "think-blocks")  # where the three templates differ
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +43,7 @@ def oracle(tiny_qwen3, tmp_path_factory):
 def test_qwen3_templates_agree_with_ms_swift(oracle, tiny_qwen3, tmp_path_factory, template):
     corpus = write_corpus(tmp_path_factory.mktemp(template))
     total = Agreement()
-    for name in SUBSET:
+    for name in SUBSET if template == "qwen3" else SMALL:
         total.add(compare_file(oracle, corpus[name], tiny_qwen3, template=template, max_length=MAX_LENGTH.get(name, 64)))
     assert total.diffs == []
     assert total.rows_agree == total.rows > 0
