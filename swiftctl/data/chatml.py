@@ -215,7 +215,7 @@ def prepare(messages: list[dict]) -> tuple[str | None, list[dict]]:
         while j + 1 < len(messages) and messages[j + 1]["role"] == "tool":
             j += 1
         if i == 0 or messages[i - 1]["role"] != "user":
-            raise TemplateDrop("a tool response that follows neither a tool call nor a user turn (base.py:389-396)")
+            raise TemplateDrop("a tool response that follows neither a tool call nor a user turn (base.py:394-400)")
         query = messages[i - 1]
         query["content"] = (query.get("content") or "") + IM_END + "<|im_start|>user\n" + _tool_responses(
             messages[i:j + 1])
