@@ -98,7 +98,8 @@ class _Checker:
             if self.plan is None:
                 self.plan = plan(value if isinstance(value, dict) else ())
             messages, row_system, drop = to_messages(value, self.plan)
-            drop = drop or template_problem(messages)
+            tools = value.get("tools") if isinstance(value, dict) else None
+            drop = drop or template_problem(messages, tools)
             fmt, turns, more = to_turns(value, self.fmt)
             if fmt is not None and summary.format is None and not more:
                 summary.format = fmt
@@ -121,7 +122,8 @@ class _Checker:
             report(summary, line, code, detail)
         lost = drop is not None
         if counter is not None:
-            counter.add(summary, line, messages if not lost else None, row_system)
+            counter.add(summary, line, messages if not lost else None, row_system,
+                        tools=value.get("tools") if isinstance(value, dict) else None)
         elif self.rows is not None:
             self.rows.append(RowResult(summary.path, line, lost))
         summary.rows_lost += lost

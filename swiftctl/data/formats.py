@@ -62,6 +62,8 @@ def _role_list(items: list, key: str, problems: list[RowProblem]) -> list[Turn]:
         role = item["role"] if "role" in item else item.get("from")
         content = item["content"] if "content" in item else item.get("value")
         mapped = ROLE_MAP.get(role) if isinstance(role, str) else None
+        if mapped == "assistant" and item.get("tool_calls") and not content:  # OpenAI: ms-swift keeps the calls only
+            mapped, content = "tool_call", item["tool_calls"]
         if mapped is None:
             problems.append(("DS021", f"{key}[{i}] has role {role!r}"))
         turns.append((mapped or "?", content, key, i))

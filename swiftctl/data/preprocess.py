@@ -12,6 +12,7 @@ row-level system, and ``(code, detail)`` when ms-swift deletes the row.
 from __future__ import annotations
 
 import ast
+import contextlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -103,6 +104,35 @@ def _parts(content: Any) -> Any:
     return content
 
 
+def _openai_tool_calls(messages: list[dict]) -> list[dict]:
+    """template_inputs.py ``normalize_openai_tool_calls``: assistant ``tool_calls`` -> ``tool_call`` messages."""
+    out: list[dict] = []
+    for index, m in enumerate(messages):
+        calls = m.get("tool_calls") if m.get("role") == "assistant" else None
+        if not calls:
+            out.append(m)
+            continue
+        order = {c.get("id"): i for i, c in enumerate(calls)}
+        end = index + 1
+        while end < len(messages) and messages[end].get("role") in ("tool", "tool_response"):
+            end += 1
+        responses = messages[index + 1:end]
+        if (None not in order and len(order) == len(calls) == len(responses)
+                and set(order) == {r.get("tool_call_id") for r in responses}):
+            messages[index + 1:end] = sorted(responses, key=lambda r: order[r["tool_call_id"]])
+        if m.get("content"):
+            out.append({k: v for k, v in m.items() if k in ("role", "content", "loss", "loss_scale")})
+        for call in calls:
+            function = call.get("function", call)
+            arguments = function.get("arguments", {})
+            if isinstance(arguments, str):
+                with contextlib.suppress(json.JSONDecodeError):
+                    arguments = json.loads(arguments)
+            one = {"role": "tool_call", "content": {"name": function["name"], "arguments": arguments}}
+            out.append(one | {k: m[k] for k in ("loss", "loss_scale") if k in m})
+    return out
+
+
 def _messages(row: dict) -> tuple[list[dict] | None, Any]:
     messages = row.get("messages")
     if isinstance(messages, str):  # core.py:467-473
@@ -114,6 +144,8 @@ def _messages(row: dict) -> tuple[list[dict] | None, Any]:
     if not messages or isinstance(messages, str):
         return None, system
     messages = [dict(m) for m in messages]
+    if any(m.get("tool_calls") for m in messages):  # core.py:668-684: OpenAI assistant tool_calls
+        messages = _openai_tool_calls(messages)
     for m in messages:
         for std, keys in (("role", ("role", "from")), ("content", ("content", "value"))):
             for key in keys:

@@ -7,10 +7,8 @@ from pathlib import Path
 
 from swiftctl.data import spec
 from swiftctl.data.reader import iter_rows
-from swiftctl.data.tokens import ChatRenderer, ToolTurnError, load_tokenizer, resolve_template
+from swiftctl.data.tokens import IGNORE_INDEX, ChatRenderer, encode_pieces, load_tokenizer, resolve_template, suffix_ids
 from swiftctl.errors import SwiftctlError, UsageError
-
-IGNORE_INDEX = -100
 
 
 @dataclass
@@ -37,7 +35,7 @@ class Preview:
 
 
 def _find_row(path: Path, row: int, fmt: str | None):
-    """ms-swift's messages and row system for line ``row`` (the file's preprocessor chosen from all its columns)."""
+    """ms-swift's messages, row system and tools for line ``row`` (the file's preprocessor chosen from its columns)."""
     from swiftctl.data import filetypes
     from swiftctl.data.preprocess import plan, to_messages
     from swiftctl.data.tokens import template_problem
@@ -61,11 +59,12 @@ def _find_row(path: Path, row: int, fmt: str | None):
             raise SwiftctlError(f"{code} {detail}", location=f"{path}:{line}",
                                 hint=f"swiftctl data check {path} (ms-swift cannot load this file)")
         messages, system, drop = to_messages(value, file_plan)
-        drop = drop or template_problem(messages)
+        tools = value.get("tools") if isinstance(value, dict) else None
+        drop = drop or template_problem(messages, tools)
         if drop is not None:
             raise SwiftctlError(f"{drop[0]} {drop[1]}", location=f"{path}:{line}",
                                 hint=f"swiftctl data check {path} (ms-swift deletes this row)")
-        return messages, system
+        return messages, system, tools
     raise UsageError(f"there is no row {row}", location=str(path), hint="pass --row with a line number of the file")
 
 
@@ -80,18 +79,10 @@ def preview_row(path: Path, *, row: int = 1, model_dir: Path, template: str | No
         raise UsageError(f"--row must be 1 or more, not {row}", hint="--row 1 is the first line")
     tokenizer = load_tokenizer(model_dir)
     renderer = ChatRenderer(resolve_template(model_dir, template), system)
-    turns, row_system = _find_row(path, row, fmt)
-    try:
-        pieces = renderer.pieces(turns, row_system)
-    except ToolTurnError as exc:
-        raise UsageError(f"row {row} has a {exc.args[0]} turn; preview renders user/assistant conversations only",
-                         location=f"{path}:{row}", hint="preview a row without tool turns") from exc
-    input_ids: list[int] = []
-    labels: list[int] = []
-    for text, trained in pieces:
-        ids = tokenizer.encode(text, add_special_tokens=False).ids
-        input_ids += ids
-        labels += ids if trained else [IGNORE_INDEX] * len(ids)
+    turns, row_system, tools = _find_row(path, row, fmt)
+    pieces = renderer.pieces(turns, row_system, tools)
+    piece_ids = [tokenizer.encode(text, add_special_tokens=False).ids for text, _ in pieces]
+    input_ids, labels = encode_pieces(pieces, piece_ids, suffix_ids(tokenizer))
     tokens = [PreviewToken(i, tokenizer.decode([i], skip_special_tokens=False), lab != IGNORE_INDEX)
               for i, lab in zip(input_ids, labels, strict=True)]
     used_system = turns[0]["content"] if turns and turns[0]["role"] == "system" else (

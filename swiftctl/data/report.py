@@ -38,7 +38,8 @@ class TokenStats:
     masked_tokens: int
     trained_share: float
     over_max_length: int
-    not_counted: int  # rows with tool turns (not rendered by the ChatML counter) or structural errors
+    not_counted: int  # rows the template cannot encode (ms-swift deletes them) or structural errors
+    counter: str = "swiftctl-renderer"  # how tokens were counted: swiftctl's own renderer of ms-swift's template
 
 
 @dataclass

@@ -33,6 +33,8 @@ def check_turns(turns: list[Turn], *, structural_only: bool = False) -> list[Row
         role, content = turn[0], turn[1]
         if content is MISSING:
             pass
+        elif role in _TOOLS and isinstance(content, (dict, list)):
+            pass  # ms-swift writes a tool call/response given as JSON as its JSON text (template_inputs.py:132-134)
         elif not isinstance(content, str):
             problems.append(("DS020", f"{where(turn)} is {json_type(content)}, not a string"))
         elif not structural_only and role != "system" and not content.strip():

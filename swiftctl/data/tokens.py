@@ -1,8 +1,8 @@
 """Render rows with the job's chat template and count tokens exactly as ms-swift 4.6 encodes them for training.
 
-ms-swift (``Template._swift_encode``/``_simplify_context_list``) joins the consecutive pieces that share a loss
-weight and tokenizes each joined string with ``add_special_tokens=False``: the system block and every user prompt
-(with ``<|im_start|>assistant\\n``) are masked (-100); every assistant reply with its ``<|im_end|>\\n`` is trained.
+``swiftctl.data.chatml`` renders a row as ms-swift's Qwen templates do (tools and tool turns, ``loss``, qwen3's think
+blocks) into pieces joined per loss weight; each piece is tokenized with ``add_special_tokens=False``, the masked
+span after a reply that starts with ``<|im_end|>\\n`` trains it (``_add_dynamic_eos``) and the first label is -100.
 A row whose encoded length is greater than ``max_length`` is dropped (``truncation_strategy`` delete).
 Only the ``tokenizers`` library is used (no transformers import); the tests compare with ms-swift's own encode.
 """
@@ -12,20 +12,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from swiftctl.data.chatml import IM_END, METAS, TemplateDrop, dynamic_eos, render
 from swiftctl.data.report import FileSummary, RowResult, TokenStats
 from swiftctl.errors import UsageError
 
 # ChatML templates this renderer reproduces, with ms-swift's default system (swift/template/templates/qwen.py).
-TEMPLATES: dict[str, str | None] = {
-    "qwen": "You are a helpful assistant.",
-    "qwen2_5": "You are Qwen, created by Alibaba Cloud. You are a helpful assistant.",
-}
+TEMPLATES: dict[str, str | None] = {name: meta.default_system for name, meta in METAS.items()}
 BATCH = 512
-_STOP_WORDS = ("<|endoftext|>", "<|im_end|>")  # qwen.py:37 stop_words + the suffix and eos (template_meta.py:127-130)
-
-
-class ToolTurnError(ValueError):
-    """The row has tool turns, which ms-swift renders with an agent template this counter does not reproduce."""
+COUNTER = "swiftctl-renderer"  # TokenStats.counter: how the tokens were counted
+IGNORE_INDEX = -100
 
 
 def resolve_template(model_dir: Path, template: str | None) -> str:
@@ -39,6 +34,8 @@ def resolve_template(model_dir: Path, template: str | None) -> str:
         model_type = json.loads(config.read_text(encoding="utf-8")).get("model_type") if config.is_file() else None
         if model_type in ("qwen2", "qwen2_5"):
             template = "qwen2_5"
+        elif model_type == "qwen3":
+            template = "qwen3"
     if template not in TEMPLATES:
         raise UsageError(f"cannot render chat template {template!r} for token counting",
                          hint=f"pass --template with one of: {', '.join(TEMPLATES)}", location=str(model_dir))
@@ -59,68 +56,51 @@ def load_tokenizer(model_dir: Path):
 
 
 class ChatRenderer:
-    """ms-swift messages -> ``[(text, trained)]`` pieces, joined the way ms-swift joins them before tokenizing.
+    """ms-swift messages -> ``[(text, trained)]`` pieces as ms-swift's template encode joins them (``chatml.render``).
 
-    As ``Template._swift_prepare_inputs``/``_get_std_messages``/``_swift_encode`` (swift/template/base.py:1258-1262,
-    1373-1400, 1403-1500): consecutive user turns are concatenated, consecutive assistant turns too (each keeps its
-    own ``loss``); a leading assistant gets an empty user turn; a trailing user turn is encoded as an untrained prompt;
-    ``"loss": false`` masks an assistant reply with its ``<|im_end|>``. A ``system`` message after the first one makes
-    ms-swift delete the row (``assert query_role in {'user', 'tool'}``, base.py:1448): ``template_problem``.
+    Tools go into the system prompt, tool calls and responses are rendered by the hermes agent template, consecutive
+    turns are merged, ``loss``/``loss_scale`` mask replies, qwen3 adds empty think blocks; a row ms-swift's encode
+    raises on raises ``TemplateDrop``.
     """
 
     def __init__(self, template: str, system: str | None) -> None:
         self.template = template
+        self.meta = METAS[template]
         self.system = system if system is not None else TEMPLATES[template]
 
-    def pieces(self, messages: list[dict], row_system: str | None = None) -> list[tuple[str, bool]]:
-        system = self.system if row_system is None else row_system
-        if messages and messages[0]["role"] == "system":
-            system, messages = messages[0]["content"], messages[1:]
-        masked = f"<|im_start|>system\n{system}<|im_end|>\n" if system else ""
-        merged: list[list] = []  # [role, [(content, loss)]]
-        for m in messages:
-            role = m["role"]
-            if role not in ("user", "assistant"):
-                raise ToolTurnError(role)
-            loss = m.get("loss")
-            if merged and merged[-1][0] == role:
-                merged[-1][1].append((m["content"], loss))
-            else:
-                merged.append([role, [(m["content"], loss)]])
-        if merged and merged[0][0] == "assistant":
-            merged.insert(0, ["user", [("", None)]])
-        out: list[tuple[str, bool]] = []
-        for n, (role, parts) in enumerate(merged):
-            if role == "user":
-                masked += "<|im_start|>user\n" + "".join(c for c, _ in parts) + "<|im_end|>\n<|im_start|>assistant\n"
-                continue
-            out.append((masked, False))
-            masked = ""
-            # the last reply gets no <|im_end|> when it already ends with a stop word (base.py:1473-1486)
-            last = n == len(merged) - 1
-            sep = "" if last and parts[-1][0].endswith(_STOP_WORDS) else "<|im_end|>\n"
-            for content, loss in parts:
-                out.append((content, loss is None or bool(loss)))
-            # the <|im_end|> after a reply trains with the reply; after an empty reply, only in the last round
-            out.append((sep, out[-1][1] and (last or any(c for c, _ in parts))))
-        if masked:
-            out.append((masked, False))
-        joined: list[tuple[str, bool]] = []  # ms-swift tokenizes each run of equal loss as one string
-        for text, trained in out:
-            if joined and joined[-1][1] == trained:
-                joined[-1] = (joined[-1][0] + text, trained)
-            elif text:
-                joined.append((text, trained))
-        return joined
+    def pieces(self, messages: list[dict], row_system: str | None = None, tools=None) -> list[tuple[str, bool]]:
+        return [(text, weight > 0) for text, weight in render(messages, self.meta, self.system, row_system, tools)]
 
 
-def template_problem(messages: list[dict]) -> tuple[str, str] | None:
+def encode_pieces(pieces: list[tuple[str, bool]], piece_ids: list[list[int]], suffix_ids: list[int]):
+    """input_ids and labels exactly as ms-swift: masked pieces -100, ``_add_dynamic_eos``, the first label -100."""
+    input_ids: list[int] = []
+    labels: list[int] = []
+    for (_, trained), ids in zip(pieces, piece_ids, strict=True):
+        input_ids += ids
+        labels += ids if trained else [IGNORE_INDEX] * len(ids)
+    dynamic_eos(input_ids, labels, suffix_ids)
+    if labels:
+        labels[0] = IGNORE_INDEX
+    return input_ids, labels
+
+
+def suffix_ids(tokenizer) -> list[int]:
+    return tokenizer.encode(IM_END, add_special_tokens=False).ids
+
+
+def template_problem(messages: list[dict], tools=None) -> tuple[str, str] | None:
     """Why ms-swift's template encode deletes the row (before any length check), or None."""
     if all(m["role"] == "system" for m in messages):
         return "DS027", "only a system message: ms-swift deletes the row (no turn left to encode)"
     for i, m in enumerate(messages):
         if m["role"] == "system" and i:
             return "DS025", f"messages[{i}] is a system message after the first turn: ms-swift deletes the row"
+    if tools is not None or any(m["role"] not in ("user", "assistant", "system") for m in messages):
+        try:
+            render(messages, METAS["qwen2_5"], None, None, tools)
+        except TemplateDrop as exc:
+            return "DS028", f"{exc}: ms-swift deletes the row"
     return None
 
 
@@ -130,6 +110,7 @@ class TokenCounter:
     def __init__(self, model_dir: Path, *, template: str | None, system: str | None, max_length: int | None):
         self.tokenizer = load_tokenizer(model_dir)
         self.renderer = ChatRenderer(resolve_template(model_dir, template), system)
+        self.suffix = suffix_ids(self.tokenizer)
         self.max_length = max_length
         self.report = None  # set by the checker: report(summary, line, code, detail)
         self.rows: list[RowResult] | None = None  # set by the checker for per-row results
@@ -137,7 +118,8 @@ class TokenCounter:
         self.trained = self.masked = self.over = self.not_counted = 0
         self._batch: list[tuple[FileSummary, int, list[tuple[str, bool]]]] = []
 
-    def add(self, summary: FileSummary, line: int, turns: list[dict] | None, row_system: str | None = None) -> None:
+    def add(self, summary: FileSummary, line: int, turns: list[dict] | None, row_system: str | None = None,
+            tools=None) -> None:
         """Count one kept row (ms-swift's ``messages``); ``turns`` None: a lost row, not counted."""
         if turns is None:
             self.not_counted += 1
@@ -145,11 +127,13 @@ class TokenCounter:
                 self.rows.append(RowResult(summary.path, line, True))
             return
         try:
-            self._batch.append((summary, line, self.renderer.pieces(turns, row_system)))
-        except ToolTurnError:
+            self._batch.append((summary, line, self.renderer.pieces(turns, row_system, tools)))
+        except TemplateDrop as exc:  # the checker's template_problem reports these first; kept as a safety net
             self.not_counted += 1
+            summary.rows_lost += 1
+            self.report(summary, line, "DS028", f"{exc}: ms-swift deletes the row")
             if self.rows is not None:
-                self.rows.append(RowResult(summary.path, line, False))
+                self.rows.append(RowResult(summary.path, line, True))
         if len(self._batch) >= BATCH:
             self.flush()
 
@@ -157,11 +141,8 @@ class TokenCounter:
         texts = [text for _, _, pieces in self._batch for text, _ in pieces]
         encoded = iter(self.tokenizer.encode_batch(texts, add_special_tokens=False))
         for summary, line, pieces in self._batch:
-            total = trained = 0
-            for _, is_trained in pieces:
-                n = len(next(encoded).ids)
-                total += n
-                trained += n if is_trained else 0
+            ids, labels = encode_pieces(pieces, [next(encoded).ids for _ in pieces], self.suffix)
+            total, trained = len(ids), sum(lab != IGNORE_INDEX for lab in labels)
             self.lengths.append(total)
             over = self.max_length is not None and total > self.max_length
             if self.rows is not None:
@@ -188,4 +169,4 @@ class TokenCounter:
         return TokenStats(self.renderer.template, self.renderer.system, self.max_length, len(data), data[0],
                           data[len(data) // 2], data[min(len(data) - 1, int(len(data) * 0.95))], top, hist,
                           self.trained, self.masked, round(self.trained / total, 4) if total else 0.0,
-                          self.over, self.not_counted)
+                          self.over, self.not_counted, COUNTER)

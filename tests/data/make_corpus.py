@@ -79,6 +79,8 @@ CASES: dict[str, tuple[int, bytes]] = {
     "DS025-L2-system-in-middle": (2, msgs((U, "a"), (A, "b"), (S, "s"), (U, "c"), (A, "d"))),
     "DS026-L2-starts-with-assistant": (2, msgs((A, "a"), (U, "b"), (A, "c"))),
     "DS026-L2-ends-with-user": (2, msgs((U, "a"), (A, "b"), (U, "c"))),
+    "DS028-L2-tool-call-without-arguments": (2, msgs((U, "a"), ("tool_call", '{"name": "f"}'), ("tool_response", "1"),
+                                                    (A, "b"))),
     "DS030-L2-name-placeholder": (2, msgs((U, "你是谁"), (A, "我是{{NAME}}"))),
     "DS030-L3-author-in-query": (3, '{"query": "谁开发了你", "response": "{{AUTHOR}}开发了我"}'.encode()),
     "DS031-L2-escaped-nul": (2, b'{"messages": [{"role": "user", "content": "a\\u0000b"}, {"role": "assistant", "content": "c"}]}'),

@@ -14,6 +14,7 @@ Importing swift takes ~8 s: one ``Oracle`` per test session (``tests/data/confte
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -51,6 +52,7 @@ class Oracle:
 
     def __init__(self, model_dir: Path, cache_dir: Path | None = None) -> None:
         self.model_dir = Path(model_dir)
+        self.model_type = json.loads((self.model_dir / "config.json").read_text(encoding="utf-8"))["model_type"]
         self.tmp = Path(cache_dir or tempfile.mkdtemp(prefix="swiftctl-oracle-"))
         os.environ["MODELSCOPE_CACHE"] = str(self.tmp / "ms")
         os.environ["HF_DATASETS_CACHE"] = str(self.tmp / "hf")
@@ -69,7 +71,7 @@ class Oracle:
         self._counter = 0
 
     def args(self, template: str, max_length: int | None, system: str | None, path: Path):
-        argv = dict(model=str(self.model_dir), model_type="qwen2", template=template, dataset=[str(path)],
+        argv = dict(model=str(self.model_dir), model_type=self.model_type, template=template, dataset=[str(path)],
                     output_dir=str(self.tmp / "out"), truncation_strategy="delete", split_dataset_ratio=0.0,
                     dataset_num_proc=1, load_from_cache_file=False, max_length=max_length, system=system,
                     report_to=["none"], logging_dir=str(self.tmp / "logs"))

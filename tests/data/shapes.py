@@ -23,6 +23,17 @@ TOOLS = [{"type": "function", "function": {"name": "get_weather", "description":
                                            "parameters": {"type": "object", "properties": {"city": {"type": "string"}},
                                                           "required": ["city"]}}}]
 CALL = json.dumps({"name": "get_weather", "arguments": {"city": "Paris"}})
+TOOLS2 = [*TOOLS, {"name": "get_time", "description": "Local time", "parameters": {
+    "type": "object", "properties": {"tz": {"type": "string", "description": "IANA zone"}}}}]
+CALL2 = json.dumps({"name": "get_time", "parameters": json.dumps({"tz": "Europe/Paris"})})
+TR = "tool_response"
+
+
+def _t(*pairs, **extra) -> dict:
+    """A tool row: (role, content) or (role, content, loss)."""
+    return {"messages": [{"role": p[0], "content": p[1], **({"loss": p[2]} if len(p) > 2 else {})} for p in pairs],
+            **extra}
+
 
 SHAPES: dict[str, tuple[str, bytes]] = {
     "messages": (".jsonl", _jl(_m((U, "你好"), (A, "嗨")), _m((S, "sys"), (U, "q"), (A, "r"), (U, "q2"), (A, "r2")))),
@@ -42,6 +53,42 @@ SHAPES: dict[str, tuple[str, bytes]] = {
                                     (A, "20 degrees"), tools=json.dumps(TOOLS)))),
     "function-call-roles": (".jsonl", _jl(_m((U, "weather?"), ("function_call", CALL), ("observation", "20"),
                                              (A, "20 degrees")))),
+    "tools-list": (".jsonl", _jl(_m((U, "weather?"), (A, "sunny"), tools=TOOLS), _m((U, "q"), (A, "r"), tools=TOOLS))),
+    "tools-several": (".jsonl", _jl(_t((U, "time and weather?"), ("tool_call", CALL), ("tool_call", CALL2),
+                                       (TR, "20"), (TR, "09:00"), (A, "20 degrees at 09:00"), tools=json.dumps(TOOLS2)))),
+    "tool-then-chat": (".jsonl", _jl(_t((U, "weather?"), ("tool_call", CALL), (TR, '{"t": 20}'), (A, "20 degrees"),
+                                        (U, "thanks"), (A, "you are welcome"), tools=json.dumps(TOOLS)))),
+    "tool-loss-false": (".jsonl", _jl(_t((U, "weather?"), ("tool_call", CALL, False), (TR, "20"), (A, "20 degrees"),
+                                         tools=json.dumps(TOOLS)),
+                                      _t((U, "weather?"), (A, "let me look", False), ("tool_call", CALL), (TR, "20"),
+                                         (A, "20 degrees", False), tools=json.dumps(TOOLS)))),
+    "tools-row-system": (".jsonl", _jl(_m((U, "weather?"), (A, "sunny"), tools=json.dumps(TOOLS), system="你是沐雪"),
+                                       _m((S, "sys"), (U, "q"), ("tool_call", CALL), (TR, "20"), (A, "r"),
+                                          tools=json.dumps(TOOLS)))),
+    "tool-over-length": (".jsonl", _jl(_m((U, "weather?"), (A, "sunny"), tools=json.dumps(TOOLS2)),
+                                       _m((U, "weather?"), ("tool_call", CALL), (TR, "20 " * 200), (A, "20 degrees"),
+                                          tools=json.dumps(TOOLS)))),
+    "tool-response-after-user": (".jsonl", _jl(_m((U, "here is a result"), (TR, "20"), (A, "ok")),
+                                               _m((TR, "20"), (A, "ok")))),
+    "tool-call-invalid": (".jsonl", _jl(_m((U, "w?"), ("tool_call", '{"name": "get_weather"}'), (TR, "20"), (A, "r")),
+                                        _m((U, "w?"), ("tool_call", "not json"), (TR, "20"), (A, "r")),
+                                        _m((U, "w?"), ("tool_call", CALL), (TR, "20"), (U, "more"), (A, "r")),
+                                        _m((U, "w?"), ("tool_call", CALL), (TR, "20")),
+                                        _m((U, "q"), (A, "r")))),
+    "tools-invalid": (".jsonl", _jl(_m((U, "q"), (A, "r"), tools="not json"), _m((U, "q"), (A, "r"), tools="[]"),
+                                    _m((U, "q"), (A, "r"), tools=json.dumps(TOOLS[0]["function"])))),
+    "openai-tool-calls": (".jsonl", _jl({"messages": [
+        {"role": U, "content": "weather?"},
+        {"role": A, "content": "", "tool_calls": [{"id": "b", "type": "function", "function": {
+            "name": "get_time", "arguments": '{"tz": "UTC"}'}}, {"id": "a", "type": "function", "function": {
+                "name": "get_weather", "arguments": '{"city": "Paris"}'}}]},
+        {"role": "tool", "tool_call_id": "a", "content": "20"}, {"role": "tool", "tool_call_id": "b", "content": "9"},
+        {"role": A, "content": "20 degrees at 9"}], "tools": json.dumps(TOOLS2)})),
+    "react-observation": (".jsonl", _jl(_m((U, "w?"), (A, "Action: get_weather\nAction Input: {}"), ("observation", "20"),
+                                           (A, "20 degrees")))),
+    "think-blocks": (".jsonl", _jl(_m((U, "q"), (A, "<think>\nhmm\n</think>\n\nr"), (U, "q2"), (A, "r2")),
+                                   _m((U, "q /no_think"), (A, "<think>\n\n</think>\n\nr")),
+                                   _m((U, "q"), (A, "r"), (U, "tail")), _m((U, "q"), (A, "")))),
     "content-parts": (".jsonl", _jl({"messages": [{"role": U, "content": [{"type": "text", "text": "hi"}]},
                                                   {"role": A, "content": "r"}]})),
     "sharegpt": (".jsonl", _jl({"system": "s", "conversation": [{"human": "q1", "assistant": "r1"},
@@ -85,6 +132,11 @@ SHAPES: dict[str, tuple[str, bytes]] = {
     "all-rows-lost": (".jsonl", _jl(_m((U, "a"), (A, "r"), (S, "late"), (U, "b"), (A, "r2")))),
     "long-row": (".jsonl", _jl(_m((U, "word " * 30), (A, "answer " * 30)), _m((U, "q"), (A, "r")))),
 }
+
+
+# Shapes compared at another max_length than the suite's 64 (a tool schema alone is ~250 tokens).
+MAX_LENGTH: dict[str, int | None] = {name: 1024 for name in SHAPES if "tool" in name or "function" in name}
+MAX_LENGTH["tool-over-length"] = 400
 
 
 def write_corpus(root: Path) -> dict[str, Path]:

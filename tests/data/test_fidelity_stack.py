@@ -14,12 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.data.fidelity import Agreement, compare_file
-from tests.data.shapes import SHAPES, write_corpus
+from tests.data.shapes import MAX_LENGTH, SHAPES, write_corpus
 
 pytestmark = [pytest.mark.stack, pytest.mark.slow]
-
-# Not reproduced yet (docs/fidelity.md, "Known gaps"): the tool schema in the system prompt and tool turns.
-KNOWN_GAPS = {"tools", "tool-turns", "function-call-roles"}
 
 
 @pytest.fixture(scope="module")
@@ -36,17 +33,21 @@ def corpus(tmp_path_factory):
     return write_corpus(tmp_path_factory.mktemp("shapes"))
 
 
-@pytest.mark.parametrize("name", [n for n in SHAPES if n not in KNOWN_GAPS])
+@pytest.mark.parametrize("name", list(SHAPES))
 def test_every_shape_agrees_with_ms_swift(oracle, corpus, tiny_model, name):
-    result = compare_file(oracle, corpus[name], tiny_model)
+    result = compare_file(oracle, corpus[name], tiny_model, max_length=MAX_LENGTH.get(name, 64))
     assert result.diffs == []
     assert result.rows_agree == result.rows and result.files_agree == 1
 
 
-@pytest.mark.parametrize("name", sorted(KNOWN_GAPS))
-@pytest.mark.xfail(strict=True, reason="tools are not rendered by swiftctl's counter yet (docs/fidelity.md)")
-def test_known_gaps_still_differ(oracle, corpus, tiny_model, name):
-    assert compare_file(oracle, corpus[name], tiny_model).diffs == []
+def test_over_length_tool_row_is_reported_and_dropped(oracle, corpus, tiny_model):
+    path = corpus["tool-over-length"]
+    assert [r.kept for r in oracle.run(path, max_length=MAX_LENGTH["tool-over-length"]).rows] == [True, False]
+    from swiftctl.data.check import check_files
+
+    report = check_files([path], model_dir=tiny_model, max_length=MAX_LENGTH["tool-over-length"])
+    assert [(p.line, p.code) for p in report.problems] == [(2, "DS050")]
+    assert report.summary.tokens.not_counted == 0 and report.summary.tokens.counter == "swiftctl-renderer"
 
 
 def test_templates_and_system_agree(oracle, corpus, tiny_model):
