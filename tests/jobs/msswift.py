@@ -37,8 +37,9 @@ CPU_ONLY = {
                                 "swift/arguments/sft_args.py _init_deepspeed: require_version('deepspeed')"),
     "bf16-needs-gpu": (r"Your setup doesn't support bf16/gpu",
                        "transformers/training_args.py __post_init__ (bf16 without a GPU or use_cpu)"),
-    "liger-not-installed": (r"use_liger_kernel requires liger_kernels",
-                            "swift/trainers/arguments.py _init_liger"),
+    "liger-not-installed": (r"use_liger_kernel requires liger_kernels|No package metadata was found for liger-kernel",
+                            "swift/trainers/arguments.py _init_liger; swift/arguments/rlhf_args.py _check_grpo "
+                            "(liger-kernel version)"),
     "deepspeed-config-needs-deepspeed": (r"deepspeed",
                                          "transformers/integrations/deepspeed.py HfDeepSpeedConfig: "
                                          "dep_version_check('deepspeed')"),
@@ -126,17 +127,15 @@ class SwiftParser:
 
     def _process_group(self, world_size: int) -> None:
         """torch's fake process group (no communication) of the plan's world size, as rank 0."""
-        if self._dist.is_initialized():
-            if self._dist.get_world_size() == world_size:
-                return
-            self._dist.destroy_process_group()
         from torch.testing._internal.distributed.fake_pg import FakeStore
 
         self._dist.init_process_group("fake", store=FakeStore(), rank=0, world_size=world_size)
 
     @contextlib.contextmanager
     def _environment(self, env: dict[str, str]) -> Iterator[None]:
-        saved = dict(os.environ)
+        import torch
+
+        saved, threads = dict(os.environ), torch.get_num_threads()  # accelerate's MULTI_CPU set-up changes threads
         os.environ.update(env)
         os.environ.pop("TENSORBOARD_LOGGING_DIR", None)
         try:
@@ -144,11 +143,28 @@ class SwiftParser:
                 self._process_group(int(os.environ["WORLD_SIZE"]))
             yield
         finally:
+            if self._dist.is_initialized():
+                self._dist.destroy_process_group()
+            torch.set_num_threads(threads)
             os.environ.clear()
             os.environ.update(saved)
             self._state._reset_state(reset_partial_state=True)
             self._callbacks.clear()
             self._callbacks.update(self._saved_callbacks)
+
+    @contextlib.contextmanager
+    def _visible_gpus(self, env: dict[str, str]) -> Iterator[None]:
+        """ms-swift's is_mp() (device_map model parallelism) compares swift.utils.get_device_count with
+        LOCAL_WORLD_SIZE; this machine has no GPU, so the count is the plan's CUDA_VISIBLE_DEVICES."""
+        import swift.utils
+
+        original = swift.utils.get_device_count
+        visible = [d for d in env.get("CUDA_VISIBLE_DEVICES", "").split(",") if d.strip()]
+        swift.utils.get_device_count = lambda: len(visible)
+        try:
+            yield
+        finally:
+            swift.utils.get_device_count = original
 
     def parse(self, argv: list[str], env: dict[str, str], *, skip_deepspeed_version: bool = False):
         """``argv`` = ["swift", "sft"|"rlhf", ...] (already localized) → the constructed arguments, or the raise."""
@@ -157,7 +173,7 @@ class SwiftParser:
         if skip_deepspeed_version:
             self._sft_args.require_version = lambda req, *a: None if req == "deepspeed" else original(req, *a)
         try:
-            with self._environment(rank0_env(env)):
+            with self._environment(rank0_env(env)), self._visible_gpus(env):
                 args, rest = self._parse_args(cls, argv[2:])
                 if rest:
                     raise ValueError(f"remaining_argv: {rest}")  # SwiftPipeline._parse_args
