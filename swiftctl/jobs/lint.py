@@ -118,12 +118,20 @@ def rule_max_length(lj: LoadedJob) -> list[Issue]:
 
 
 def rule_packing(lj: LoadedJob) -> list[Issue]:
-    d, m = lj.job.data, lj.job.model
-    if (d.packing or d.padding_free) and not (m.attn_impl or "").startswith("flash"):
-        key = "packing" if d.packing else "padding_free"
-        return [_issue(lj, f"{key}.no-flash-attn".replace("_", "-"), "error", f"{key} needs flash attention (without "
-                       "it samples attend across each other)", "set model.attn_impl = \"flash_attn\" (install "
-                       f"flash-attn) or data.{key} = false", f"data.{key}")]
+    """ms-swift's _check_padding_free (sft_args.py:196): packing / padding_free need a flash attention impl."""
+    from swiftctl.jobs.startup_rules import extra_option, truthy
+
+    d, m, extra = lj.job.data, lj.job.model, lj.job.extra_args
+    given = {k: extra_option(extra, k) for k in ("packing", "padding_free", "attn_impl")}
+    on = {k: getattr(d, k) or (given[k] is not None and truthy(given[k][1])) for k in ("packing", "padding_free")}
+    attn = given["attn_impl"][1][0] if given["attn_impl"] and given["attn_impl"][1] else m.attn_impl
+    if (on["packing"] or on["padding_free"]) and not (attn or "").startswith("flash"):
+        key = "packing" if on["packing"] else "padding_free"
+        where = f"extra_args.{given[key][0]}" if given[key] and not getattr(d, key) else f"data.{key}"
+        return [_issue(lj, f"{key}.no-flash-attn".replace("_", "-"), "error", f"{key} needs flash attention (ms-swift "
+                       f"refuses it with attn_impl {attn or 'unset'}; without it samples attend across each other)",
+                       "set model.attn_impl = \"flash_attn\" (install flash-attn) or turn "
+                       f"{key} off", where)]
     return []
 
 
@@ -137,8 +145,14 @@ def rule_gpus(lj: LoadedJob) -> list[Issue]:
                        f"{r.gpus_per_node} processes", f"list {r.gpus_per_node} GPUs in resources.cuda_visible_devices",
                        "resources.cuda_visible_devices")]
     if visible // r.gpus_per_node >= 2:
-        sev: Literal["error", "warning"] = "error" if lj.job.train.deepspeed else "warning"
-        why = "DeepSpeed rejects device_map" if lj.job.train.deepspeed else "one process drives several GPUs, slowly"
+        from swiftctl.jobs.startup_rules import sharding
+
+        deepspeed, fsdp = sharding(lj)
+        rlhf = lj.job.rlhf
+        refuses = ("DeepSpeed" if deepspeed else "FSDP2" if fsdp else "liger kernels" if lj.job.train.use_liger_kernel
+                   else "GRPO with vLLM" if lj.job.stage == "grpo" and rlhf and rlhf.use_vllm else None)
+        sev: Literal["error", "warning"] = "error" if refuses else "warning"
+        why = f"{refuses} rejects device_map" if refuses else "one process drives several GPUs, slowly"
         return [_issue(lj, "gpus.device-map", sev, f"{visible} visible GPUs for {r.gpus_per_node} process(es): "
                        f"ms-swift switches to device_map model parallelism ({why})",
                        f"set resources.gpus_per_node = {visible} for data parallel", "resources.gpus_per_node")]
@@ -238,6 +252,13 @@ def rule_stage(lj: LoadedJob) -> list[Issue]:
     return [_issue(lj, code, sev, msg, hint, key) for code, sev, msg, hint, key in lint_findings(lj)]  # type: ignore[arg-type]
 
 
+def rule_startup(lj: LoadedJob) -> list[Issue]:
+    """Combinations ms-swift refuses at start-up (swiftctl.jobs.startup_rules)."""
+    from swiftctl.jobs.startup_rules import findings
+
+    return [_issue(lj, code, "error", msg, hint, key) for code, msg, hint, key in findings(lj)]
+
+
 def rule_fit(lj: LoadedJob) -> list[Issue]:
     """`swiftctl plan`'s memory model, when the GPU memory is known (resources.gpu or this machine's GPUs)."""
     from swiftctl.plan.fit import fit_finding
@@ -248,7 +269,7 @@ def rule_fit(lj: LoadedJob) -> list[Issue]:
 
 RULES: tuple[Rule, ...] = (rule_swift_version, rule_paths, rule_batch, rule_max_length, rule_packing, rule_gpus,
                            rule_lora_rank, rule_shared_output, rule_rendezvous, rule_identity, rule_swanlab_key,
-                           rule_stage, rule_fit)
+                           rule_stage, rule_startup, rule_fit)
 
 
 def rule_data(lj: LoadedJob) -> list[Issue]:

@@ -143,15 +143,32 @@ def _drop_option(extra: list[str], name: str) -> bool:
 
 
 def _start_up_conflicts(tree: dict, notes: list[str]) -> None:
-    """Options ms-swift 4.6 rejects at start-up together (swift/arguments/sft_args.py:256 DeepSpeed + device_map)."""
+    """Options ms-swift 4.6 rejects at start-up together (swiftctl.jobs.startup_rules has the codes and sources):
+    dropped with a note when one of them is clearly redundant, refused when the fix is the user's choice."""
     extra = tree.get("extra_args", [])
-    deepspeed = bool(tree.get("train", {}).get("deepspeed"))
-    parallel = int(tree.get("resources", {}).get("gpus_per_node", 1) or 1) > 1
-    if (deepspeed or parallel) and _drop_option(extra, "--device_map"):
-        why = "DeepSpeed" if deepspeed else "data parallelism (NPROC_PER_NODE > 1)"
-        notes.append(f"--device_map dropped: ms-swift refuses device_map with {why}; each process loads the whole model")
+    train, res = tree.get("train", {}), tree.get("resources", {})
+    deepspeed = bool(train.get("deepspeed"))
+    fsdp = "--fsdp" in extra
+    procs = int(res.get("gpus_per_node", 1) or 1) * int(res.get("nodes", 1) or 1)
+    if (deepspeed or fsdp or procs > 1) and _drop_option(extra, "--device_map"):
+        why = "DeepSpeed" if deepspeed else "FSDP" if fsdp else f"data parallelism ({procs} processes)"
+        notes.append(f"--device_map dropped (startup.device-map-parallel): ms-swift refuses device_map with {why}; "
+                     "each process loads the whole model")
     if deepspeed and _drop_option(extra, "--fsdp"):
-        notes.append("--fsdp dropped: ms-swift refuses DeepSpeed and FSDP together (kept --deepspeed)")
+        notes.append("--fsdp dropped (startup.fsdp-deepspeed): ms-swift refuses DeepSpeed and FSDP together "
+                     "(kept --deepspeed)")
+    if train.get("warmup_ratio") is not None and "--warmup_steps" in extra:
+        del train["warmup_ratio"]
+        notes.append("--warmup_ratio dropped (startup.warmup-both): ms-swift refuses warmup_ratio with warmup_steps "
+                     "(kept the explicit --warmup_steps)")
+    data, attn = tree.get("data", {}), str(tree.get("model", {}).get("attn_impl", ""))
+    for key in ("packing", "padding_free"):
+        if str(data.get(key, "false")).lower() == "true" and not attn.startswith("flash"):
+            code = key.replace("_", "-") + ".no-flash-attn"
+            raise SwiftctlError(f"--{key} without flash attention: ms-swift 4.6 refuses this command at start-up "
+                                f"({code}: 'The \"{key}\" feature requires a flash attention implementation')",
+                                hint=f"add --attn_impl flash_attn (flash-attn installed) or remove --{key}, then "
+                                "migrate again", location=f"--{key}")
     if not extra:
         tree.pop("extra_args", None)
 
