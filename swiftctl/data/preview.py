@@ -7,7 +7,7 @@ from pathlib import Path
 
 from swiftctl.data import spec
 from swiftctl.data.reader import iter_rows
-from swiftctl.data.tokens import ChatRenderer, ToolTurnError, load_tokenizer, resolve_template
+from swiftctl.data.tokens import SUFFIX, TEMPLATES, ChatRenderer, ToolTurnError, dynamic_eos, load_tokenizer, resolve_template
 from swiftctl.errors import SwiftctlError, UsageError
 
 IGNORE_INDEX = -100
@@ -30,6 +30,7 @@ class Preview:
     input_ids: list[int]
     labels: list[int]  # -100 where masked, exactly ms-swift's labels
     tokens: list[PreviewToken]
+    counter: str = "swiftctl-renderer"  # what encoded the row: swiftctl's renderer, or ms-swift's encode in a worker
 
     @property
     def trained_tokens(self) -> int:
@@ -79,8 +80,11 @@ def preview_row(path: Path, *, row: int = 1, model_dir: Path, template: str | No
     if row < 1:
         raise UsageError(f"--row must be 1 or more, not {row}", hint="--row 1 is the first line")
     tokenizer = load_tokenizer(model_dir)
-    renderer = ChatRenderer(resolve_template(model_dir, template), system)
+    template = resolve_template(model_dir, template)
     turns, row_system = _find_row(path, row, fmt)
+    if template not in TEMPLATES:
+        return _swift_preview(path, row, model_dir, template, system, tokenizer, turns, row_system)
+    renderer = ChatRenderer(template, system)
     try:
         pieces = renderer.pieces(turns, row_system)
     except ToolTurnError as exc:
@@ -92,8 +96,33 @@ def preview_row(path: Path, *, row: int = 1, model_dir: Path, template: str | No
         ids = tokenizer.encode(text, add_special_tokens=False).ids
         input_ids += ids
         labels += ids if trained else [IGNORE_INDEX] * len(ids)
+    dynamic_eos(input_ids, labels, tokenizer.encode(SUFFIX, add_special_tokens=False).ids)
     tokens = [PreviewToken(i, tokenizer.decode([i], skip_special_tokens=False), lab != IGNORE_INDEX)
               for i, lab in zip(input_ids, labels, strict=True)]
     used_system = turns[0]["content"] if turns and turns[0]["role"] == "system" else (
         row_system if row_system is not None else renderer.system)
     return Preview(path, row, renderer.template, used_system, pieces, input_ids, labels, tokens)
+
+
+def _swift_preview(path: Path, row: int, model_dir: Path, template: str, system: str | None, tokenizer, turns: list,
+                   row_system) -> Preview:
+    """ms-swift's own training encode of the row, in a worker process (``swift_encode``)."""
+    from swiftctl.data.swift_encode import COUNTER, SwiftEncoder, swift_row
+
+    with SwiftEncoder(model_dir, template, system, None) as encoder:
+        enc = encoder.encode([swift_row(turns, row_system)], ids=True)[0]
+    if enc.error:
+        raise SwiftctlError(f"DS052 ms-swift's template encode raised: {enc.error}", location=f"{path}:{row}",
+                            hint=f"swiftctl data check {path} --template {template} (ms-swift deletes this row)")
+    pieces: list[tuple[str, bool]] = []
+    tokens = []
+    for i, lab in zip(enc.input_ids, enc.labels, strict=True):
+        text = tokenizer.decode([i], skip_special_tokens=False)
+        tokens.append(PreviewToken(i, text, lab != IGNORE_INDEX))
+        if pieces and pieces[-1][1] == (lab != IGNORE_INDEX):
+            pieces[-1] = (pieces[-1][0] + text, pieces[-1][1])
+        else:
+            pieces.append((text, lab != IGNORE_INDEX))
+    used_system = turns[0]["content"] if turns and turns[0]["role"] == "system" else (
+        row_system if row_system is not None else encoder.system)
+    return Preview(path, row, template, used_system, pieces, enc.input_ids, enc.labels, tokens, COUNTER)

@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 from swiftctl.data.report import FileSummary, RowResult, TokenStats
+from swiftctl.data.swift_encode import COUNTER, swift_row
 from swiftctl.errors import UsageError
 
 # ChatML templates this renderer reproduces, with ms-swift's default system (swift/template/templates/qwen.py).
@@ -39,9 +40,9 @@ def resolve_template(model_dir: Path, template: str | None) -> str:
         model_type = json.loads(config.read_text(encoding="utf-8")).get("model_type") if config.is_file() else None
         if model_type in ("qwen2", "qwen2_5"):
             template = "qwen2_5"
-    if template not in TEMPLATES:
-        raise UsageError(f"cannot render chat template {template!r} for token counting",
-                         hint=f"pass --template with one of: {', '.join(TEMPLATES)}", location=str(model_dir))
+    if template is None:  # any other named template is counted by ms-swift's own encode (swift_encode)
+        raise UsageError("no chat template known for this model", location=str(model_dir),
+                         hint=f"pass --template (swiftctl renders {', '.join(TEMPLATES)}; others need ms-swift)")
     return template
 
 
@@ -101,8 +102,8 @@ class ChatRenderer:
             sep = "" if last and parts[-1][0].endswith(_STOP_WORDS) else "<|im_end|>\n"
             for content, loss in parts:
                 out.append((content, loss is None or bool(loss)))
-            # the <|im_end|> after a reply trains with the reply; after an empty reply, only in the last round
-            out.append((sep, out[-1][1] and (last or any(c for c, _ in parts))))
+            # the last round's suffix trains (ContextType.SUFFIX); a chat_sep is masked until dynamic_eos (below)
+            out.append((sep, last))
         if masked:
             out.append((masked, False))
         joined: list[tuple[str, bool]] = []  # ms-swift tokenizes each run of equal loss as one string
@@ -124,12 +125,34 @@ def template_problem(messages: list[dict]) -> tuple[str, str] | None:
     return None
 
 
+SUFFIX = "<|im_end|>\n"  # the ChatML templates' suffix (swift/template/templates/utils.py:17)
+
+
+def dynamic_eos(input_ids: list[int], labels: list[int], suffix_ids: list[int]) -> None:
+    """ms-swift's ``Template._add_dynamic_eos`` (base.py:1242-1255, run on every encode, base.py:1644): a masked
+    run right after a trained token that starts with the suffix tokens gets them trained (the <|im_end|> that
+    closes a trained reply of an earlier round)."""
+    n, start = len(suffix_ids), 0
+    for i in range(1, len(labels) + 1):
+        if labels[i - 1] >= 0 and i < len(labels) and labels[i] == -100:
+            start = i
+        elif start > 0 and labels[i - 1] == -100 and (i == len(labels) or labels[i] >= 0) and (
+                i - start >= n and input_ids[start:start + n] == suffix_ids):
+            labels[start:start + n] = suffix_ids
+
+
 class TokenCounter:
     """Counts tokens of rows in batches, reports DS050 for rows over ``max_length``, and summarises."""
 
     def __init__(self, model_dir: Path, *, template: str | None, system: str | None, max_length: int | None):
         self.tokenizer = load_tokenizer(model_dir)
-        self.renderer = ChatRenderer(resolve_template(model_dir, template), system)
+        template = resolve_template(model_dir, template)
+        self.encoder = None  # ms-swift's own encode in workers, for a template the renderer does not know
+        if template not in TEMPLATES:
+            from swiftctl.data.swift_encode import SwiftEncoder
+
+            self.encoder = SwiftEncoder(model_dir, template, system, max_length)
+        self.renderer = self.encoder or ChatRenderer(template, system)
         self.max_length = max_length
         self.report = None  # set by the checker: report(summary, line, code, detail)
         self.rows: list[RowResult] | None = None  # set by the checker for per-row results
@@ -145,7 +168,8 @@ class TokenCounter:
                 self.rows.append(RowResult(summary.path, line, True))
             return
         try:
-            self._batch.append((summary, line, self.renderer.pieces(turns, row_system)))
+            self._batch.append((summary, line, swift_row(turns, row_system) if self.encoder else
+                                self.renderer.pieces(turns, row_system)))
         except ToolTurnError:
             self.not_counted += 1
             if self.rows is not None:
@@ -153,15 +177,39 @@ class TokenCounter:
         if len(self._batch) >= BATCH:
             self.flush()
 
-    def flush(self) -> None:
+    def close(self) -> None:
+        if self.encoder is not None:
+            self.encoder.close()
+
+    def _counted(self):
+        """(summary, line, total, trained, encode error) per row of the batch."""
+        if self.encoder is not None:
+            for (summary, line, _), enc in zip(self._batch, self.encoder.encode([r for *_, r in self._batch]),
+                                               strict=True):
+                yield summary, line, enc.tokens, enc.trained, enc.error
+            return
         texts = [text for _, _, pieces in self._batch for text, _ in pieces]
         encoded = iter(self.tokenizer.encode_batch(texts, add_special_tokens=False))
+        suffix = self.tokenizer.encode(SUFFIX, add_special_tokens=False).ids
         for summary, line, pieces in self._batch:
-            total = trained = 0
+            ids: list[int] = []
+            labels: list[int] = []
             for _, is_trained in pieces:
-                n = len(next(encoded).ids)
-                total += n
-                trained += n if is_trained else 0
+                piece = next(encoded).ids
+                ids += piece
+                labels += piece if is_trained else [-100] * len(piece)
+            dynamic_eos(ids, labels, suffix)
+            yield summary, line, len(ids), sum(label != -100 for label in labels), ""
+
+    def flush(self) -> None:
+        for summary, line, total, trained, error in self._counted():
+            if error:  # ms-swift's encode raised: it deletes the row
+                self.not_counted += 1
+                summary.rows_lost += 1
+                if self.rows is not None:
+                    self.rows.append(RowResult(summary.path, line, True))
+                self.report(summary, line, "DS052", error)
+                continue
             self.lengths.append(total)
             over = self.max_length is not None and total > self.max_length
             if self.rows is not None:
@@ -188,4 +236,4 @@ class TokenCounter:
         return TokenStats(self.renderer.template, self.renderer.system, self.max_length, len(data), data[0],
                           data[len(data) // 2], data[min(len(data) - 1, int(len(data) * 0.95))], top, hist,
                           self.trained, self.masked, round(self.trained / total, 4) if total else 0.0,
-                          self.over, self.not_counted)
+                          self.over, self.not_counted, COUNTER if self.encoder else "swiftctl-renderer")
