@@ -39,6 +39,7 @@ class TokenStats:
     trained_share: float
     over_max_length: int
     not_counted: int  # rows with tool turns (not rendered by the ChatML counter) or structural errors
+    counter: str = "swiftctl-renderer"  # what counted: swiftctl's renderer, or "ms-swift-worker" (its own encode)
 
 
 @dataclass

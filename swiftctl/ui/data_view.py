@@ -43,7 +43,7 @@ def render_check(report) -> None:
                            f"{f.format or '?'}, {f.rows_lost} rows lost{more}"), highlight=False, soft_wrap=True)
     t = s.tokens
     if t is not None:
-        console.print(Text(f"tokens ({t.template}): min {t.min}, median {t.median}, p95 {t.p95}, max {t.max}; "
+        console.print(Text(f"tokens ({t.template}, counted by {t.counter}): min {t.min}, median {t.median}, p95 {t.p95}, max {t.max}; "
                            f"trained {t.trained_share:.1%} ({t.trained_tokens}), masked {t.masked_tokens}"
                            + (f"; {t.over_max_length} rows over max_length {t.max_length}" if t.max_length else "")
                            + (f"; {t.not_counted} rows not counted" if t.not_counted else "")), highlight=False, soft_wrap=True)
@@ -76,7 +76,8 @@ def render_preview(preview) -> None:
 
 def render_preview_json(preview) -> None:
     print_json({"path": preview.path, "line": preview.line, "template": preview.template, "system": preview.system,
-                "input_ids": preview.input_ids, "labels": preview.labels, "tokens": preview.tokens})
+                "input_ids": preview.input_ids, "labels": preview.labels, "tokens": preview.tokens,
+                "counter": preview.counter})
 
 
 def render_convert(result) -> None:

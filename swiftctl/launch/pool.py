@@ -1,0 +1,45 @@
+"""A pool of worker processes for heavy per-row work (e.g. ms-swift's template encode), kept out of the CLI process.
+
+Workers are started with ``spawn`` (a fresh interpreter: nothing of the parent's state, no fork of a threaded
+process), import what they need once in ``initializer``, and ignore SIGINT: Ctrl-C reaches the parent, which
+terminates the pool. The pool is torn down (terminated and joined) when the ``with`` block ends, normally, on an error or
+on Ctrl-C, so no worker outlives the command.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import signal
+from collections.abc import Callable, Iterator
+from typing import Any
+
+
+def _init(initializer: Callable[..., None], initargs: tuple) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    initializer(*initargs)
+
+
+class WorkerPool:
+    """``call(fn, *args)`` runs ``fn(*args)`` in a worker and returns its result (exceptions are re-raised here)."""
+
+    def __init__(self, pool) -> None:
+        self._pool = pool
+
+    def call(self, fn: Callable[..., Any], *args: Any) -> Any:
+        return self._pool.apply(fn, args)
+
+    def map(self, fn: Callable[[Any], Any], items: list) -> list:
+        return self._pool.map(fn, items, chunksize=1)
+
+
+@contextlib.contextmanager
+def worker_pool(initializer: Callable[..., None], initargs: tuple = (), processes: int = 1) -> Iterator[WorkerPool]:
+    """Start ``processes`` spawned workers, each running ``initializer(*initargs)`` once; stop them all on exit."""
+    ctx = multiprocessing.get_context("spawn")
+    pool = ctx.Pool(processes, initializer=_init, initargs=(initializer, initargs))
+    try:
+        yield WorkerPool(pool)
+    finally:  # every result is in (calls are synchronous) or no longer wanted: stop the workers now
+        pool.terminate()
+        pool.join()
