@@ -165,6 +165,7 @@ class TokenCounter:
         if turns is None:
             self.not_counted += 1
             if self.rows is not None:
+                self.flush()  # --rows stay in input order where rows share a line (a one-line .json array)
                 self.rows.append(RowResult(summary.path, line, True))
             return
         try:
