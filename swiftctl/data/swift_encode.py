@@ -94,8 +94,12 @@ def _encode(rows: list[dict], ids: bool) -> list[Encoded]:
 
 
 def swift_row(messages: list[dict], row_system) -> dict:
-    """The row as ms-swift's preprocessor hands it to the template (``messages`` and the row-level ``system``)."""
-    return {"messages": messages} if row_system is None else {"messages": messages, "system": row_system}
+    """The row as ms-swift's preprocessor hands it to the template: a row-level system (query/response, alpaca)
+    is the first message (``history_to_messages``, swift/template/utils.py:201-202); the template ignores a
+    ``system`` key."""
+    if row_system is None:
+        return {"messages": messages}
+    return {"messages": [{"role": "system", "content": row_system}, *messages]}
 
 
 class SwiftEncoder:
