@@ -113,3 +113,16 @@ def test_other_template_is_counted_by_ms_swift_workers(oracle, corpus, tiny_mode
                           "--template", WORKER_TEMPLATE)
     assert heavy == [] and preview["counter"] == "ms-swift-worker"
     assert (preview["input_ids"], preview["labels"]) == (fate.rows[0].input_ids, fate.rows[0].labels)
+
+
+def test_rows_ms_swift_encode_rejects_are_lost(oracle, corpus, tiny_model):
+    """`dummy` has no system slot: ms-swift's encode raises on a row with a system and deletes it (DS052)."""
+    files = [corpus["messages"], corpus["messages-row-system"], corpus["query-response"]]
+    report = check_files(files, model_dir=tiny_model, template="dummy", per_row=True)
+    assert {(p.path, p.line) for p in report.problems if p.code == "DS052"} == {
+        (str(corpus["messages"]), 2), (str(corpus["messages-row-system"]), 1), (str(corpus["query-response"]), 2)}
+    total = Agreement()
+    for path in files:
+        rows = [r for r in report.rows if r.path == str(path)]
+        total.add(compare_file(oracle, path, tiny_model, template="dummy", max_length=None, rows=rows, preview=False))
+    assert total.diffs == [] and total.rows_agree == total.rows == 6
