@@ -10,13 +10,24 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import os
 import signal
+import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 
+def _orphan_guard(parent: int) -> None:
+    """A worker whose parent died without tearing the pool down (SIGKILL, SIGTERM) exits instead of lingering."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)
+
+
 def _init(initializer: Callable[..., None], initargs: tuple) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_orphan_guard, args=(os.getppid(),), daemon=True).start()
     initializer(*initargs)
 
 

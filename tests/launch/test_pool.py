@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
 from swiftctl.launch.pool import worker_pool
+from tests.conftest import REPO
 
 _STATE: dict = {}
 
@@ -35,3 +41,31 @@ def test_an_error_in_the_block_stops_the_workers():
         pool.call(_work, 1)
         raise KeyboardInterrupt
     assert multiprocessing.active_children() == []
+
+
+def _busy(pid_file: str) -> None:
+    Path(pid_file).write_text(str(os.getpid()))
+    time.sleep(60)
+
+
+def test_a_busy_worker_exits_when_its_parent_is_killed(tmp_path):
+    """The parent killed with SIGKILL (no teardown) while a worker is busy: the worker exits within about a second."""
+    pid_file = tmp_path / "worker.pid"
+    code = ("import sys\nfrom swiftctl.launch.pool import worker_pool\nfrom tests.launch.test_pool import _busy, _init\n"
+            "with worker_pool(_init, (1,)) as pool:\n    pool.call(_busy, sys.argv[1])\n")
+    parent = subprocess.Popen([sys.executable, "-c", code, str(pid_file)], cwd=REPO)
+    for _ in range(200):
+        if pid_file.exists() and pid_file.read_text():
+            break
+        time.sleep(0.05)
+    worker = int(pid_file.read_text())
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    for _ in range(40):
+        try:
+            os.kill(worker, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    os.kill(worker, signal.SIGKILL)
+    pytest.fail("the worker outlived its killed parent")
