@@ -12,6 +12,7 @@ import contextlib
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -45,10 +46,29 @@ class WorkerPool:
 
 
 @contextlib.contextmanager
+def _main_not_rerun() -> Iterator[None]:
+    """Spawn re-runs the caller's ``__main__`` script in each worker; a script without an ``if __name__ ==
+    "__main__"`` guard would start pools inside the workers, which die and are respawned forever. The workers only
+    need swiftctl's own modules, so they are started without it."""
+    main = sys.modules.get("__main__")
+    saved = {k: getattr(main, k) for k in ("__file__", "__spec__") if hasattr(main, k)}
+    if "__file__" in saved:
+        del main.__file__
+    if "__spec__" in saved:
+        main.__spec__ = None
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            setattr(main, key, value)
+
+
+@contextlib.contextmanager
 def worker_pool(initializer: Callable[..., None], initargs: tuple = (), processes: int = 1) -> Iterator[WorkerPool]:
     """Start ``processes`` spawned workers, each running ``initializer(*initargs)`` once; stop them all on exit."""
     ctx = multiprocessing.get_context("spawn")
-    pool = ctx.Pool(processes, initializer=_init, initargs=(initializer, initargs))
+    with _main_not_rerun():
+        pool = ctx.Pool(processes, initializer=_init, initargs=(initializer, initargs))
     try:
         yield WorkerPool(pool)
     finally:  # every result is in (calls are synchronous) or no longer wanted: stop the workers now

@@ -69,3 +69,12 @@ def test_a_busy_worker_exits_when_its_parent_is_killed(tmp_path):
         time.sleep(0.1)
     os.kill(worker, signal.SIGKILL)
     pytest.fail("the worker outlived its killed parent")
+
+
+def test_a_script_without_a_main_guard_does_not_rerun_in_workers(tmp_path):
+    script = tmp_path / "script.py"
+    script.write_text("from swiftctl.launch.pool import worker_pool\nfrom tests.launch.test_pool import _init, _work\n"
+                      "with worker_pool(_init, (2,)) as pool:\n    print(pool.call(_work, 21)[0])\n")
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60, cwd=REPO,
+                          env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert (proc.returncode, proc.stdout) == (0, "42\n"), proc.stderr[-2000:]
