@@ -18,7 +18,8 @@ FormatOpt = Annotated[str | None, typer.Option(
 ModelOpt = Annotated[Path | None, typer.Option("--model", "-m", help="Model dir whose tokenizer counts tokens "
                                                 "(e.g. .fixtures/tiny-qwen2).")]
 TemplateOpt = Annotated[str | None, typer.Option("--template", "-t", help="ms-swift template: qwen2_5 or qwen "
-                                                  "(default: args.json's, else qwen2_5 for Qwen2 models).")]
+                                                  "(default: args.json's, else qwen2_5 for Qwen2 models); any other is "
+                                                  "encoded by ms-swift itself, in worker processes.")]
 SystemOpt = Annotated[str | None, typer.Option("--system", "-s", help="The job's --system prompt (rows without "
                                                 "their own system get it; default: the template's).")]
 

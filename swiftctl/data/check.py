@@ -334,8 +334,12 @@ def check_files(paths: Sequence[Path], *, fmt: str | None = None, val_paths: Seq
     checker = _Checker(fmt, strict, counter, progress, per_row, jobs)
     if counter is not None:
         counter.report, counter.rows = checker._report, checker.rows
-    for index, path in enumerate([*paths, *val_paths]):
-        checker.check_file(path, "train" if index < len(paths) else "val", index, len(paths))
+    try:
+        for index, path in enumerate([*paths, *val_paths]):
+            checker.check_file(path, "train" if index < len(paths) else "val", index, len(paths))
+    finally:  # stops ms-swift's encode workers, if any
+        if counter is not None:
+            counter.close()
     files = checker.files
     train = files[:len(paths)]
     rules = spec.rules()

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from swiftctl.data import spec
 from swiftctl.data.reader import iter_rows
-from swiftctl.data.tokens import IGNORE_INDEX, ChatRenderer, encode_pieces, load_tokenizer, resolve_template, suffix_ids
+from swiftctl.data.swift_encode import swift_row
+from swiftctl.data.tokens import IGNORE_INDEX, TEMPLATES, ChatRenderer, encode_pieces, load_tokenizer, resolve_template, suffix_ids
 from swiftctl.errors import SwiftctlError, UsageError
 
 
@@ -28,6 +29,7 @@ class Preview:
     input_ids: list[int]
     labels: list[int]  # -100 where masked, exactly ms-swift's labels
     tokens: list[PreviewToken]
+    counter: str = "swiftctl-renderer"  # what encoded the row: swiftctl's renderer, or ms-swift's encode in a worker
 
     @property
     def trained_tokens(self) -> int:
@@ -78,8 +80,11 @@ def preview_row(path: Path, *, row: int = 1, model_dir: Path, template: str | No
     if row < 1:
         raise UsageError(f"--row must be 1 or more, not {row}", hint="--row 1 is the first line")
     tokenizer = load_tokenizer(model_dir)
-    renderer = ChatRenderer(resolve_template(model_dir, template), system)
+    template = resolve_template(model_dir, template)
     turns, row_system, tools = _find_row(path, row, fmt)
+    if template not in TEMPLATES:
+        return _swift_preview(path, row, model_dir, template, system, tokenizer, swift_row(turns, row_system, tools))
+    renderer = ChatRenderer(template, system)
     pieces = renderer.pieces(turns, row_system, tools)
     piece_ids = [tokenizer.encode(text, add_special_tokens=False).ids for text, _ in pieces]
     input_ids, labels = encode_pieces(pieces, piece_ids, suffix_ids(tokenizer))
@@ -88,3 +93,27 @@ def preview_row(path: Path, *, row: int = 1, model_dir: Path, template: str | No
     used_system = turns[0]["content"] if turns and turns[0]["role"] == "system" else (
         row_system if row_system is not None else renderer.system)
     return Preview(path, row, renderer.template, used_system, pieces, input_ids, labels, tokens)
+
+
+def _swift_preview(path: Path, row: int, model_dir: Path, template: str, system: str | None, tokenizer,
+                   swift_input: dict) -> Preview:
+    """ms-swift's own training encode of the row, in a worker process (``swift_encode``)."""
+    from swiftctl.data.swift_encode import COUNTER, SwiftEncoder
+
+    with SwiftEncoder(model_dir, template, system, None) as encoder:
+        enc = encoder.encode([swift_input], ids=True)[0]
+    if enc.error:
+        raise SwiftctlError(f"DS052 ms-swift's template encode raised: {enc.error}", location=f"{path}:{row}",
+                            hint=f"swiftctl data check {path} --template {template} (ms-swift deletes this row)")
+    pieces: list[tuple[str, bool]] = []
+    tokens = []
+    for i, lab in zip(enc.input_ids, enc.labels, strict=True):
+        text = tokenizer.decode([i], skip_special_tokens=False)
+        tokens.append(PreviewToken(i, text, lab != IGNORE_INDEX))
+        if pieces and pieces[-1][1] == (lab != IGNORE_INDEX):
+            pieces[-1] = (pieces[-1][0] + text, pieces[-1][1])
+        else:
+            pieces.append((text, lab != IGNORE_INDEX))
+    messages = swift_input["messages"]
+    used_system = messages[0]["content"] if messages and messages[0]["role"] == "system" else encoder.system
+    return Preview(path, row, template, used_system, pieces, enc.input_ids, enc.labels, tokens, COUNTER)

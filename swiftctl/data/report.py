@@ -39,7 +39,7 @@ class TokenStats:
     trained_share: float
     over_max_length: int
     not_counted: int  # rows the template cannot encode (ms-swift deletes them) or structural errors
-    counter: str = "swiftctl-renderer"  # how tokens were counted: swiftctl's own renderer of ms-swift's template
+    counter: str = "swiftctl-renderer"  # what counted: swiftctl's renderer, or "ms-swift-worker" (ms-swift's own encode)
 
 
 @dataclass

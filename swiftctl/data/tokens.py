@@ -14,6 +14,8 @@ from pathlib import Path
 
 from swiftctl.data.chatml import IM_END, METAS, TemplateDrop, dynamic_eos, render
 from swiftctl.data.report import FileSummary, RowResult, TokenStats
+from swiftctl.data.swift_encode import COUNTER as SWIFT_COUNTER
+from swiftctl.data.swift_encode import swift_row
 from swiftctl.errors import UsageError
 
 # ChatML templates this renderer reproduces, with ms-swift's default system (swift/template/templates/qwen.py).
@@ -36,9 +38,9 @@ def resolve_template(model_dir: Path, template: str | None) -> str:
             template = "qwen2_5"
         elif model_type == "qwen3":
             template = "qwen3"
-    if template not in TEMPLATES:
-        raise UsageError(f"cannot render chat template {template!r} for token counting",
-                         hint=f"pass --template with one of: {', '.join(TEMPLATES)}", location=str(model_dir))
+    if template is None:  # any other named template is counted by ms-swift's own encode (swift_encode)
+        raise UsageError("no chat template known for this model", location=str(model_dir),
+                         hint=f"pass --template (swiftctl renders {', '.join(TEMPLATES)}; others need ms-swift)")
     return template
 
 
@@ -109,7 +111,13 @@ class TokenCounter:
 
     def __init__(self, model_dir: Path, *, template: str | None, system: str | None, max_length: int | None):
         self.tokenizer = load_tokenizer(model_dir)
-        self.renderer = ChatRenderer(resolve_template(model_dir, template), system)
+        template = resolve_template(model_dir, template)
+        self.encoder = None  # ms-swift's own encode in workers, for a template the renderer does not know
+        if template not in TEMPLATES:
+            from swiftctl.data.swift_encode import SwiftEncoder
+
+            self.encoder = SwiftEncoder(model_dir, template, system, max_length)
+        self.renderer = self.encoder or ChatRenderer(template, system)
         self.suffix = suffix_ids(self.tokenizer)
         self.max_length = max_length
         self.report = None  # set by the checker: report(summary, line, code, detail)
@@ -124,10 +132,12 @@ class TokenCounter:
         if turns is None:
             self.not_counted += 1
             if self.rows is not None:
+                self.flush()  # --rows stay in input order where rows share a line (a one-line .json array)
                 self.rows.append(RowResult(summary.path, line, True))
             return
         try:
-            self._batch.append((summary, line, self.renderer.pieces(turns, row_system, tools)))
+            self._batch.append((summary, line, swift_row(turns, row_system, tools) if self.encoder else
+                                self.renderer.pieces(turns, row_system, tools)))
         except TemplateDrop as exc:  # the checker's template_problem reports these first; kept as a safety net
             self.not_counted += 1
             summary.rows_lost += 1
@@ -137,12 +147,32 @@ class TokenCounter:
         if len(self._batch) >= BATCH:
             self.flush()
 
-    def flush(self) -> None:
+    def close(self) -> None:
+        if self.encoder is not None:
+            self.encoder.close()
+
+    def _counted(self):
+        """(summary, line, total, trained, encode error) per row of the batch."""
+        if self.encoder is not None:
+            for (summary, line, _), enc in zip(self._batch, self.encoder.encode([r for *_, r in self._batch]),
+                                               strict=True):
+                yield summary, line, enc.tokens, enc.trained, enc.error
+            return
         texts = [text for _, _, pieces in self._batch for text, _ in pieces]
         encoded = iter(self.tokenizer.encode_batch(texts, add_special_tokens=False))
         for summary, line, pieces in self._batch:
             ids, labels = encode_pieces(pieces, [next(encoded).ids for _ in pieces], self.suffix)
-            total, trained = len(ids), sum(lab != IGNORE_INDEX for lab in labels)
+            yield summary, line, len(ids), sum(lab != IGNORE_INDEX for lab in labels), ""
+
+    def flush(self) -> None:
+        for summary, line, total, trained, error in self._counted():
+            if error:  # ms-swift's encode raised: it deletes the row
+                self.not_counted += 1
+                summary.rows_lost += 1
+                if self.rows is not None:
+                    self.rows.append(RowResult(summary.path, line, True))
+                self.report(summary, line, "DS052", error)
+                continue
             self.lengths.append(total)
             over = self.max_length is not None and total > self.max_length
             if self.rows is not None:
@@ -169,4 +199,4 @@ class TokenCounter:
         return TokenStats(self.renderer.template, self.renderer.system, self.max_length, len(data), data[0],
                           data[len(data) // 2], data[min(len(data) - 1, int(len(data) * 0.95))], top, hist,
                           self.trained, self.masked, round(self.trained / total, 4) if total else 0.0,
-                          self.over, self.not_counted, COUNTER)
+                          self.over, self.not_counted, SWIFT_COUNTER if self.encoder else COUNTER)

@@ -81,6 +81,7 @@ class DataPreviewJson(TypedDict):
     input_ids: list[int]
     labels: list[int]
     tokens: list[PreviewToken]
+    counter: str  # "swiftctl-renderer", or "ms-swift-worker" (ms-swift's own encode, for other templates)
 
 
 class JobCheckJson(TypedDict):

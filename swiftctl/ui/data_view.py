@@ -76,7 +76,8 @@ def render_preview(preview) -> None:
 
 def render_preview_json(preview) -> None:
     print_json({"path": preview.path, "line": preview.line, "template": preview.template, "system": preview.system,
-                "input_ids": preview.input_ids, "labels": preview.labels, "tokens": preview.tokens})
+                "input_ids": preview.input_ids, "labels": preview.labels, "tokens": preview.tokens,
+                "counter": preview.counter})
 
 
 def render_convert(result) -> None:

@@ -27,11 +27,14 @@ class Agreement:
 
 
 def compare_file(oracle: Oracle, path: Path, model_dir: Path, *, template: str = "qwen2_5",
-                 max_length: int | None = 64, system: str | None = None, preview: bool = True) -> Agreement:
+                 max_length: int | None = 64, system: str | None = None, preview: bool = True,
+                 rows: list | None = None) -> Agreement:
+    """``rows``: swiftctl's per-row results for this file when already computed (e.g. by a `data check` run)."""
     fate: FileFate = oracle.run(path, template=template, max_length=max_length, system=system)
-    report = check_files([path], model_dir=model_dir, template=template, max_length=max_length, system=system,
-                         per_row=True)
-    ours = report.rows or []
+    if rows is None:
+        rows = check_files([path], model_dir=model_dir, template=template, max_length=max_length, system=system,
+                           per_row=True).rows
+    ours = rows or []
     out = Agreement(files=1)
     theirs = [None] * len(ours) if fate.job_stops and not fate.loaded else list(fate.rows)
     out.rows = max(len(theirs), len(ours))

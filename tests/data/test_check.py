@@ -112,3 +112,15 @@ def test_structural_check_does_not_import_transformers(tmp_path):
             "'datasets', 'tokenizers', 'rich') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_other_template_without_ms_swift_is_a_usage_error(tmp_path, tiny_model, monkeypatch):
+    from swiftctl.data import swift_encode
+
+    monkeypatch.setattr(swift_encode, "available", lambda: False)
+    path = tmp_path / "rows.jsonl"
+    path.write_text('{"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "r"}]}\n')
+    with pytest.raises(UsageError) as err:
+        check_files([path], model_dir=tiny_model, template="llama3")
+    assert "'llama3'" in err.value.message and "ms-swift is not installed" in err.value.message
+    assert "install ms-swift" in err.value.hint and err.value.location == "--template"
