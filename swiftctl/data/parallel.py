@@ -133,7 +133,7 @@ def check_in_ranges(checker: _Checker, summary: FileSummary, path: Path, overlap
     first = _prescan(checker, path, parts[0][1]) if len(parts) > 1 else None
     if first is None:
         return False
-    from swiftctl.launch.process_map import process_map
+    from swiftctl.launch.pool import process_map
 
     forced, file_format = first
     tasks = [(str(path), start, end, checker.fmt, checker.rows is not None, forced, file_format)

@@ -1,4 +1,5 @@
-"""A pool of worker processes for heavy per-row work (e.g. ms-swift's template encode), kept out of the CLI process.
+"""Pools of worker processes for heavy per-row work, kept out of the CLI process: ``worker_pool`` (workers that load
+something once, e.g. ms-swift's template encode) and ``process_map`` (an ordered map, ``data check --jobs``).
 
 Workers are started with ``spawn`` (a fresh interpreter: nothing of the parent's state, no fork of a threaded
 process), import what they need once in ``initializer``, and ignore SIGINT: Ctrl-C reaches the parent, which
@@ -15,7 +16,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 
@@ -72,5 +73,31 @@ def worker_pool(initializer: Callable[..., None], initargs: tuple = (), processe
     try:
         yield WorkerPool(pool)
     finally:  # every result is in (calls are synchronous) or no longer wanted: stop the workers now
+        pool.terminate()
+        pool.join()
+
+
+def _nothing() -> None:
+    pass
+
+
+@contextlib.contextmanager
+def process_map(fn: Callable[[Any], Any], items: Iterable[Any], jobs: int,
+                preload: Sequence[str] = ()) -> Iterator[Iterator[Any]]:
+    """``with process_map(fn, items, jobs) as results:`` ``fn(item)`` for each item in ``jobs`` processes, in order.
+
+    Workers start through ``forkserver`` (``spawn`` where there is none): no fork of a parent that may hold threads
+    or locks; ``preload``: modules the fork server imports once, so each worker starts warm. A worker's exception is
+    re-raised in the parent; leaving the block terminates and joins every worker.
+    """
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if preload and ctx.get_start_method() == "forkserver":
+        ctx.set_forkserver_preload(list(preload))
+    with _main_not_rerun():
+        pool = ctx.Pool(jobs, initializer=_init, initargs=(_nothing, ()))
+    try:
+        yield pool.imap(fn, items)
+    finally:
         pool.terminate()
         pool.join()

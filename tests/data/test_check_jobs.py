@@ -86,7 +86,7 @@ def test_big_clean_file_is_split_and_equal(tmp_path, monkeypatch):
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_small_file_stays_in_process(tmp_path, monkeypatch, jobs):
     calls = []
-    monkeypatch.setattr("swiftctl.launch.process_map.process_map", lambda *a, **k: calls.append(a))
+    monkeypatch.setattr("swiftctl.launch.pool.process_map", lambda *a, **k: calls.append(a))
     path = tmp_path / "small.jsonl"
     path.write_text(json.dumps(_messages("x")) + "\n", encoding="utf-8")
     assert check_files([path], jobs=jobs).problems == [] and calls == []

@@ -1,4 +1,4 @@
-"""launch.process_map: results in order; a worker's exception reaches the parent and leaves no worker behind."""
+"""launch.pool.process_map: results in order; a worker's exception reaches the parent and leaves no worker behind."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from swiftctl.launch.process_map import process_map
+from swiftctl.launch.pool import process_map
 
 
 def _square_or_fail(n: int) -> tuple[int, int]:
