@@ -30,6 +30,7 @@ from swiftctl.errors import ErrorGroup, UsageError
 _LINE_BITS = 40
 _LINE_MASK = (1 << _LINE_BITS) - 1
 _GROUP = 32  # clean lines checked at once (``_group``)
+_MEDIA = frozenset({"images", "image", "videos", "video", "audios", "audio"})  # ms-swift's media columns (preprocess.py)
 
 
 def _escape_free(data: bytes) -> bool:
@@ -154,6 +155,10 @@ class _Checker:
         if final != self.plan:  # a later row brought a column that changes ms-swift's preprocessor
             self._forget(path, index)
             self._check_file(path, split, index, train_files, final)
+        media = sorted(self.keys & _MEDIA)
+        if media:  # read by ms-swift's template while encoding: not predicted (docs/fidelity.md)
+            self._report(self.files[-1], 0, "DS033", f"{', '.join(media)} column: media are loaded by ms-swift while "
+                         "encoding (URLs are downloaded); their rows are not predicted")
         self._file_fate(self.files[-1])
 
     def _forget(self, path: Path, index: int) -> None:

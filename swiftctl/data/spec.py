@@ -36,7 +36,7 @@ class Rule:
     severity: str  # "error" | "warning"
     what: str
     fix: str
-    ms_swift: str  # drop | crash (the job stops) | trains-wrong | keep
+    ms_swift: str  # drop | crash (the job stops) | trains-wrong | keep | depends (on the network or the files)
     source: str = ""  # where ms-swift 4.6 does it (file:line in its source)
 
 
