@@ -111,3 +111,13 @@ def check_output(path: Path, *, inputs: tuple[Path | None, ...] = (), force: boo
     if path.exists() and not force:
         raise UsageError(f"{option} {path} already exists: refusing to overwrite it",
                          hint="choose another file name, or add --force to replace it", location=option)
+
+
+def read_stdin(stream: IO[str], *, what: str, hint: str) -> str:
+    """All of standard input as text; an unreadable or non-UTF-8 stdin is one usage error naming ``what``."""
+    from swiftctl.errors import UsageError
+
+    try:
+        return stream.read()
+    except (OSError, UnicodeDecodeError, ValueError) as exc:  # closed, not readable, a detached terminal, bad bytes
+        raise UsageError(f"cannot read {what} from stdin: {exc}", location="-", hint=hint) from None

@@ -69,12 +69,14 @@ def chat(t: Target, s: Settings) -> int:
     ms-swift's loop dies with EOFError at the end of its input."""
     import sys
 
+    from swiftctl.fsutil import read_stdin
     from swiftctl.launch.serve import run_interactive
 
     plan = infer_plan(t, s, val=None, result_path=None)
     feed = None
     if not sys.stdin.isatty():
-        lines = [ln for ln in sys.stdin.read().splitlines() if ln.strip()]
+        text = read_stdin(sys.stdin, what="the chat lines", hint="pipe UTF-8 text, one message a line, or run in a terminal")
+        lines = [ln for ln in text.splitlines() if ln.strip()]
         if not lines or lines[-1].strip().lower() not in ("exit", "quit"):
             lines.append("exit")
         feed = "\n".join(lines) + "\n"

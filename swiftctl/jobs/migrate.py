@@ -246,7 +246,9 @@ def migrate_job(path: Path) -> MigrateResult:
 def read_command(source: str, stdin) -> str:
     """The command text from a file path, or from stdin for '-'."""
     if source == "-":
-        return stdin.read()
+        from swiftctl.fsutil import read_stdin
+
+        return read_stdin(stdin, what="the command", hint="pipe the `swift sft` command in, or pass the file holding it")
     from swiftctl.jobs.readjob import read_job_text
 
     # regular files only: a FIFO would block and /dev/zero would grow memory without end

@@ -206,6 +206,26 @@ def test_secrets_never_in_dry_run_or_written_script(cli, tmp_path, monkeypatch):
     assert "--swanlab_token would put a secret in the command line" in r.stderr
 
 
+def test_migrate_from_stdin_reads_the_pipe_and_names_an_unreadable_one(cli, tmp_path):
+    """`job migrate -` reads the pasted command from stdin; stdin that cannot be read (here pytest's captured stdin
+    raises OSError, as a closed one would) is one usage error, never an internal error."""
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    r = cli("job", "migrate", "-")
+    assert r.exit_code == 2 and "cannot read the command from stdin" in r.stderr and "internal error" not in r.stderr
+    cmd = [sys.executable, "-m", "swiftctl", "job", "migrate", "-", "-o", str(tmp_path / "job.toml")]
+    pasted = b"swift sft --model Qwen/Qwen2.5-7B-Instruct --dataset d.jsonl --train_type lora --output_dir out\n"
+    ok = subprocess.run(cmd, input=pasted, capture_output=True, cwd=REPO, timeout=120)
+    assert ok.returncode == 0, ok.stderr
+    assert '[tuner]\ntype = "lora"' in (tmp_path / "job.toml").read_text(encoding="utf-8")
+    bad = subprocess.run(cmd[:-2], input=b"swift sft --model \xff\xfe\n", capture_output=True, cwd=REPO, timeout=120)
+    # non-UTF-8 bytes: a usage error under a strict UTF-8 locale; under C/POSIX Python reads them surrogate-escaped
+    assert bad.returncode in (1, 2) and bad.stderr.startswith(b"error: ") and b"Traceback" not in bad.stderr
+
+
 def test_migrate_a_job_file_rewrites_extra_args_and_keeps_comments(cli, tmp_path):
     body = _cpu_job(str(FIXTURE_MODEL), str(DATA / "muice-sample.jsonl"))
     job = _job(tmp_path, '# my job\nswift_version = "3"\nextra_args = ["--custom_register_path", "p.py"]\n' + body)
