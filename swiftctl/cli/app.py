@@ -80,6 +80,7 @@ def main(argv: list[str] | None = None) -> None:
     debug = os.environ.get("SWIFTCTL_DEBUG") == "1"
     previous = signal.signal(signal.SIGTERM, _on_sigterm) if threading.current_thread() is threading.main_thread() else None
     try:
+        boundary.check_argv(sys.argv[1:] if argv is None else list(argv))
         result = app(args=argv, prog_name="swiftctl", standalone_mode=False)
     except Terminated:
         _fail("terminated", EXIT_TERMINATED)

@@ -71,3 +71,15 @@ def from_click(err: BaseException) -> SwiftctlError:
     if code == EXIT_USAGE or isinstance(err, _classes("UsageError")):
         return UsageError(message, hint=hint, location=path)
     return SwiftctlError(message, hint=hint, location=path, exit_code=code if isinstance(code, int) and code else 1)
+
+
+def check_argv(argv: list[str]) -> None:
+    """Refuse an argument holding a NUL character before any command sees it.
+
+    No operating system can pass one in a real command line (argv entries are C strings), so it only arrives
+    in-process; left alone it would surface deep inside as ``ValueError: embedded null byte`` from a path call.
+    """
+    for position, arg in enumerate(argv, start=1):
+        if "\x00" in arg:
+            raise UsageError(f"argument {position} ({arg!r}) contains a NUL character", location="swiftctl",
+                             hint="remove the NUL (\\0) from the argument; no shell can pass one")
