@@ -129,7 +129,12 @@ def _query_turns(row: dict, fmt: str, problems: list[RowProblem]) -> list[Turn]:
             problems.append(("DS020", f"history[{i}] is not a [query, response] pair"))
             continue
         turns += [("user", pair[0], f"history[{i}][0]", None), ("assistant", pair[1], f"history[{i}][1]", None)]
-    return [*turns, ("user", query, qkey, None), ("assistant", response, rkey, None)]
+    turns += [("user", query, qkey, None), ("assistant", response, rkey, None)]
+    if fmt == "alpaca":
+        return turns
+    # ms-swift skips a null half of a pair (template/utils.py:204-209): the row is kept and trains without it, so
+    # what is reported is what that leaves (an empty user turn inserted, turns merged, or no reply), not a drop
+    return [t for t in turns if t[1] is not None or t[0] == "system"]
 
 
 def to_turns(row: Any, fmt: str | None) -> tuple[str | None, list[Turn], list[RowProblem]]:

@@ -27,6 +27,7 @@ _QUERY_KEYS = ("query", "prompt", "input", "instruction", "question", "problem")
 _RESPONSE_KEYS = ("response", "answer", "output", "targets", "target", "answer_key", "answers", "solution", "text",
                   "completion", "content")
 _ROLES = {"system", "user", "tool_call", "tool_response", "tool", "assistant"}
+_PLAIN = {"system", "user", "assistant"}  # content must be text (tool calls and responses may be JSON)
 _USER, _ASSISTANT = ("user", "human"), ("assistant", "gpt", "bot")
 _TOOL_CALL, _TOOL_RESPONSE = ("function_call",), ("function_response", "observation", "observations")
 
@@ -201,6 +202,13 @@ def to_messages(row: Any, p: Plan) -> tuple[list[dict], Any, tuple[str, str] | N
     for i, m in enumerate(messages):  # core.py:89-100
         if m.get("role") not in _ROLES:
             return [], None, ("DS021", f"message {i} has role {m.get('role')!r}")
-        if m.get("content") is None:
+        content = m.get("content")
+        if content is None:
             return [], None, ("DS020", f"message {i} ({m['role']}) has no content")
+        if isinstance(content, list) and not all(isinstance(block, dict) for block in content):
+            return [], None, ("DS020", f"message {i} ({m['role']}) content is an array of non-objects: "
+                                       "ms-swift's preprocessor deletes the row (core.py:670-675)")
+        if m["role"] in _PLAIN and not isinstance(content, (str, list)):
+            return [], None, ("DS020", f"message {i} ({m['role']}) content is {json_type(content)}, not a string: "
+                                       "ms-swift's encode deletes the row")
     return messages, system, None

@@ -46,8 +46,6 @@ CASES: dict[str, tuple[int, bytes]] = {
     "DS004-L2-single-quotes": (2, b"{'messages': [{'role': 'user', 'content': 'a'}]}"),
     "DS004-L3-truncated": (3, ok(7)[:-9]),
     "DS004-L2-multiline-object": (2, b'{"messages": ['),
-    "DS004-L2-nan": (2, b'{"query": "a", "response": "b", "score": NaN}'),
-    "DS004-L2-two-objects": (2, ok(8) + b" " + ok(9)),
     "DS005-L2-blank-line": (2, b""),
     "DS006-L2-array-row": (2, b'[{"role": "user", "content": "a"}]'),
     "DS006-L2-string-row": (2, b'"just text"'),
@@ -58,12 +56,20 @@ CASES: dict[str, tuple[int, bytes]] = {
     "DS012-L2-prompt-respond": (2, '{"prompt": "你好", "respond": "嗨"}'.encode()),
     "DS020-L2-messages-not-array": (2, b'{"messages": "user: hi"}'),
     "DS020-L2-content-number": (2, b'{"messages": [{"role": "user", "content": 5}, {"role": "assistant", "content": "b"}]}'),
+    "DS020-L2-content-number-with-tool": (2, b'{"messages": [{"role": "user", "content": 5, "loss": false}, '
+                                          b'{"role": "tool", "content": "q"}]}'),
+    "DS020-L2-assistant-content-float": (2, b'{"messages": [{"role": "user", "content": "a"}, {"role": "assistant", "content": 1.5}]}'),
+    "DS020-L2-system-content-number": (2, b'{"messages": [{"role": "system", "content": 3}, {"role": "user", "content": "a"}, '
+                                       b'{"role": "assistant", "content": "b"}]}'),
+    "DS020-L2-content-object": (2, b'{"messages": [{"role": "user", "content": {"a": 1}}, {"role": "assistant", "content": "b"}]}'),
+    "DS020-L2-content-array-of-strings": (2, b'{"messages": [{"role": "user", "content": ["a", "b"]}, '
+                                          b'{"role": "assistant", "content": "b"}]}'),
     "DS020-L2-content-null": (2, b'{"messages": [{"role": "user", "content": "a"}, {"role": "assistant", "content": null}]}'),
     "DS020-L2-message-is-string": (2, b'{"messages": ["hi", {"role": "assistant", "content": "b"}]}'),
     "DS020-L2-sharegpt-missing-assistant": (2, b'{"conversation": [{"human": "a"}]}'),
     "DS020-L2-history-not-array": (2, b'{"query": "a", "response": "b", "history": "q r"}'),
     "DS020-L2-history-not-pair": (2, b'{"query": "a", "response": "b", "history": [["q"]]}'),
-    "DS020-L2-query-null": (2, b'{"query": null, "response": "b"}'),
+    "DS026-L2-query-null": (2, b'{"query": null, "response": "b"}'),
     "DS020-L2-classic-value-null": (2, b'{"conversations": [{"from": "human", "value": null}, {"from": "gpt", "value": "b"}]}'),
     "DS021-L2-unknown-role": (2, msgs((U, "a"), ("narrator", "b"), (A, "c"))),
     "DS021-L2-classic-unknown-from": (2, b'{"conversations": [{"from": "human", "value": "a"}, {"from": "gpt2", "value": "b"}]}'),
@@ -84,23 +90,34 @@ CASES: dict[str, tuple[int, bytes]] = {
     "DS030-L2-name-placeholder": (2, msgs((U, "你是谁"), (A, "我是{{NAME}}"))),
     "DS030-L3-author-in-query": (3, '{"query": "谁开发了你", "response": "{{AUTHOR}}开发了我"}'.encode()),
     "DS031-L2-escaped-nul": (2, b'{"messages": [{"role": "user", "content": "a\\u0000b"}, {"role": "assistant", "content": "c"}]}'),
-    "DS031-L2-raw-control-byte": (2, b'{"messages": [{"role": "user", "content": "a\x01b"}, {"role": "assistant", "content": "c"}]}'),
     "DS031-L2-escape-sequence": (2, b'{"messages": [{"role": "user", "content": "a"}, '
                                     b'{"role": "assistant", "content": "\\u001b[31mred"}]}'),
     "DS040-L3-duplicate": (3, ok(1)),
 }
 
+# written by hand and kept as they are (a gzip stream, a media column, three-row files); the .json, .csv and
+# .parquet cases are hand-made too (this script only touches .jsonl files)
+HAND_MADE = {"DS007-L0-gzip-named-jsonl.jsonl", "DS027-L2-only-system.jsonl", "DS032-L2-raw-control-byte.jsonl",
+             "DS033-L0-image-url-column.jsonl"}
+
 
 def build() -> None:
     HERE.mkdir(exist_ok=True)
     for old in HERE.glob("*.jsonl"):
-        old.unlink()
+        if old.name not in HAND_MADE:
+            old.unlink()
     (HERE / "DS001-L0-empty-file.jsonl").write_bytes(b"")
-    for name, (line, bad) in CASES.items():
-        make = filler(name)
-        rows = [make(i) for i in range(1, 5)]
-        rows.insert(line - 1, bad)
-        (HERE / f"{name}.jsonl").write_bytes(b"\n".join(rows) + b"\n")
+    for name in CASES:
+        (HERE / f"{name}.jsonl").write_bytes(content(name))
+
+
+def content(name: str) -> bytes:
+    """The bytes of one generated case: four distinct valid rows with the bad one at its line."""
+    line, bad = CASES[name]
+    make = filler(name)
+    rows = [make(i) for i in range(1, 5)]
+    rows.insert(line - 1, bad)
+    return b"\n".join(rows) + b"\n"
 
 
 if __name__ == "__main__":

@@ -100,6 +100,18 @@ SHAPES: dict[str, tuple[str, bytes]] = {
     "query-response": (".jsonl", _jl({"query": "q", "response": "r", "history": [["q0", "r0"]]},
                                      {"query": "q", "response": "r", "system": "s"})),
     "query-null": (".jsonl", _jl({"query": None, "response": "r"}, {"query": "q", "response": "r"})),
+    # null halves: ms-swift skips them and keeps the row (template/utils.py:204-209)
+    "response-null": (".jsonl", _jl({"query": "q", "response": "r"}, {"query": "q2", "response": None})),
+    "history-reply-null": (".jsonl", _jl({"query": "q", "response": "r"},
+                                         {"query": "q", "response": "r", "history": [["h", None]]})),
+    "prompt-null": (".jsonl", _jl({"prompt": "p", "completion": "c"}, {"prompt": None, "completion": "c"})),
+    # content of the wrong JSON type: ms-swift's preprocessor or encode deletes the row
+    "content-types": (".jsonl", _jl(_m((U, "q"), (A, "r")), _m((U, 5), (A, "r")), _m((U, "q"), (A, 1.5)),
+                                    _m((S, 3), (U, "q"), (A, "r")), _m((U, True), (A, "r")), _m((U, {"a": 1}), (A, "r")),
+                                    _m((U, ["a", "b"]), (A, "r")), _m((U, "q"), (A, [1])))),
+    "content-number-with-tool": (".jsonl", _jl(_m((U, "q"), (A, "r")),
+                                               {"messages": [{"role": U, "content": 5, "loss": False},
+                                                             {"role": "tool", "content": "q"}]})),
     "response-only": (".jsonl", _jl({"response": "just text"}, {"response": "more"})),
     "history-string": (".jsonl", _jl({"query": "q", "response": "r", "history": "[['q0', 'r0']]"})),
     "response-list": (".jsonl", _jl({"query": "q", "response": ["first", "second"]})),

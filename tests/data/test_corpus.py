@@ -41,3 +41,27 @@ def test_malformed_input_is_reported_at_its_line(cli, path):
     assert {p["line"] for p in report["problems"]} == {line}  # nothing else in the file is flagged
     if expected_exit == 0:
         assert cli("data", "check", str(path), "--strict").exit_code == 1
+
+
+def test_rule_fix_texts_have_no_unfilled_placeholders():
+    """A fix is printed as written: a ``{field}`` left in it reads as a template bug (DS020 printed one)."""
+    for code, rule in spec.rules().items():
+        assert not re.search(r"\{[a-z_]+\}", rule.fix), (code, rule.fix)
+
+
+def test_generated_cases_are_what_make_corpus_writes():
+    """tests/data/make_corpus.py and the committed files agree byte for byte, so regenerating loses nothing."""
+    from tests.data import make_corpus
+
+    for name in make_corpus.CASES:
+        assert (CORPUS / f"{name}.jsonl").read_bytes() == make_corpus.content(name), name
+    for name in make_corpus.HAND_MADE:
+        assert (CORPUS / name).exists(), name
+
+
+@pytest.mark.parametrize("path", [p for p in CASES if p.name.startswith("DS020-")], ids=lambda p: p.stem)
+def test_wrong_type_rows_are_counted_lost_without_a_model(cli, path):
+    """ms-swift deletes each DS020 row (tests/data/test_fidelity_stack.py checks that against it); the report's
+    lost count says so too, with or without a tokenizer."""
+    report = json.loads(cli("data", "check", str(path), "--json").stdout)
+    assert report["summary"]["rows_lost"] == 1, report
