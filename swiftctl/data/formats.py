@@ -134,7 +134,7 @@ def _query_turns(row: dict, fmt: str, problems: list[RowProblem]) -> list[Turn]:
         return turns
     # ms-swift skips a null half of a pair (template/utils.py:204-209): the row is kept and trains without it, so
     # what is reported is what that leaves (an empty user turn inserted, turns merged, or no reply), not a drop
-    return [t for t in turns if t[1] is not None or t[0] == "system"]
+    return [t for t in turns if t[1] is not None]
 
 
 def to_turns(row: Any, fmt: str | None) -> tuple[str | None, list[Turn], list[RowProblem]]:
